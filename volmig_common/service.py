@@ -43,13 +43,15 @@ class RPCService:
         LOG.info('%s stopped', self.name)
 
 
-def run(services):
+def run(services, on_started=None):
     """Starts ``services`` and blocks until the process is told to stop."""
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     for service in services:
         service.start()
+    if on_started is not None:
+        on_started()
     stop.wait()
     for service in reversed(services):
         service.stop()

@@ -1,0 +1,1 @@
+"""cinder_volmig: a Cinder-compatible volume service (API and volume)."""

@@ -1,0 +1,68 @@
+"""Configuration of cinder_volmig: every option on one fresh ConfigOpts."""
+
+from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
+from oslo_messaging import opts as messaging_opts
+
+from volmig_common import config
+from volmig_common import rpc
+
+API_PORT = 8776
+CONTROL_EXCHANGE = 'cinder_volmig'
+NOVA_GROUP = 'nova'
+
+volume_opts = [
+    cfg.ListOpt('enabled_backends', default=['backend1'],
+                help='Config sections of the backends this volume service '
+                     'serves; each becomes its own ``host@section`` '
+                     'service.'),
+    cfg.IntOpt('report_interval', default=10, min=1,
+               help='Seconds between two heartbeats of a volume service.'),
+    cfg.IntOpt('service_down_time', default=60, min=1,
+               help='Seconds without a heartbeat after which a volume '
+                    'service counts as down.'),
+    cfg.StrOpt('storage_availability_zone', default='nova',
+               help='Availability zone of the volumes this service '
+                    'creates.'),
+]
+
+
+def backend_opts(section):
+    """Options of one ``enabled_backends`` section."""
+    return [
+        cfg.StrOpt('volume_backend_name', default=section,
+                   help='Name the scheduler and volume types know this '
+                        'backend by; also its pool name.'),
+        cfg.StrOpt('volume_driver', default='file',
+                   help='Driver of this backend.'),
+        cfg.StrOpt('volumes_dir',
+                   default='$state_path/volumes/%s' % section,
+                   help='Directory of the volume files (file driver).'),
+    ]
+
+
+def register_backend_opts(conf, section):
+    """Backend sections are named by enabled_backends, so known late."""
+    conf.register_opts(backend_opts(section), group=section)
+    return conf[section]
+
+
+def register_nova_opts(conf):
+    """How this service reaches Nova (used by volume migration)."""
+    ks_loading.register_session_conf_options(conf, NOVA_GROUP)
+    ks_loading.register_auth_conf_options(conf, NOVA_GROUP)
+    ks_loading.register_adapter_conf_options(conf, NOVA_GROUP)
+    conf.set_default('service_type', 'compute', group=NOVA_GROUP)
+
+
+def new_conf():
+    conf = cfg.ConfigOpts()
+    config.register_opts(conf, api_port=API_PORT)
+    conf.register_opts(volume_opts)
+    register_nova_opts(conf)
+    # The transport options must exist before their defaults can be set;
+    # oslo.messaging itself only registers them when a transport is built.
+    for group, opts in messaging_opts.list_opts():
+        conf.register_opts(opts, group=group)
+    rpc.set_defaults(conf, CONTROL_EXCHANGE)
+    return conf

@@ -1,0 +1,33 @@
+"""Errors of cinder_volmig, each with the HTTP status it means."""
+
+from volmig_common import exception
+
+
+class VolumeNotFound(exception.NotFound):
+    msg_fmt = 'Volume %(volume_id)s could not be found.'
+
+
+class AttachmentNotFound(exception.NotFound):
+    msg_fmt = 'Volume attachment %(attachment_id)s could not be found.'
+
+
+class InvalidVolume(exception.Invalid):
+    """Cinder answers 400, not 409, when a volume is in the wrong state."""
+
+    msg_fmt = 'Invalid volume: %(reason)s'
+
+
+class InvalidAttachment(exception.Invalid):
+    msg_fmt = 'Invalid attachment: %(reason)s'
+
+
+class NoValidBackend(exception.Invalid):
+    msg_fmt = 'No valid backend was found: %(reason)s'
+
+
+class DriverNotFound(exception.VolmigException):
+    msg_fmt = 'Volume driver %(name)s is unknown.'
+
+
+class VolumeBackendError(exception.VolmigException):
+    msg_fmt = 'Backend %(backend)s failed: %(reason)s'

@@ -1,0 +1,31 @@
+import os
+import shutil
+
+import pytest
+
+from tests.functional import deployment as deployment_mod
+
+
+def _require_root_and_libvirt():
+    if os.geteuid() != 0 or not shutil.which('virsh'):
+        pytest.fail('functional tests need root and libvirt '
+                    '(tools/run-tests.sh installs and starts them)')
+
+
+@pytest.fixture(scope='session')
+def guest_image(tmp_path_factory):
+    """The test guest, built once, with libvirtd running."""
+    _require_root_and_libvirt()
+    deployment_mod.run_tool('start-libvirtd.sh')
+    image_dir = str(tmp_path_factory.mktemp('guest-image'))
+    deployment_mod.run_tool('build-guest-image.sh', image_dir)
+    return image_dir
+
+
+@pytest.fixture(scope='module')
+def deployment(guest_image, tmp_path_factory):
+    state_dir = str(tmp_path_factory.mktemp('state'))
+    deploy = deployment_mod.Deployment(state_dir, guest_image)
+    deploy.start()
+    yield deploy
+    deploy.stop()

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on this machine, installing what it lacks first:
+# unit tests, then functional tests against real libvirtd/QEMU, real
+# processes and real databases. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools/install.sh test
+tools/start-libvirtd.sh
+tools/setup-test-dbs.sh
+exec .venv/bin/python -m pytest -p no:cacheprovider "${@:-tests}"

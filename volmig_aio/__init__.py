@@ -1,0 +1,1 @@
+"""The embedded default: both services, all four parts, one process."""
