@@ -121,12 +121,23 @@ while :; do
     while [ ! -b /dev/vda ]; do
         sleep 0.2
     done
+    # Never let dd open /dev/vda itself: it opens with O_CREAT, so once the
+    # disk is gone it creates a regular file /dev/vda, which stops devtmpfs
+    # from adding the node when the disk comes back (and where tmpfs allows
+    # O_DIRECT, would "succeed" into RAM).  Write through a private node of
+    # the same device instead: it fails with ENXIO once the disk is gone.
+    rm -f /tmp/vda
+    if ! read -r dev 2>/dev/null < /sys/block/vda/dev \\
+            || ! mknod /tmp/vda b "\${dev%%:*}" "\${dev#*:}"; then
+        sleep 0.2
+        continue
+    fi
     while :; do
         n=\$((n + 1))
         printf 'SEQ %d\n' "\$n" > /tmp/rec
         # conv=sync pads the short input to one 4096-byte block; fsync and
         # O_DIRECT make dd's success mean "on the disk".
-        if dd if=/tmp/rec of=/dev/vda bs=4096 seek=\$((n % 1024)) count=1 \\
+        if dd if=/tmp/rec of=/tmp/vda bs=4096 seek=\$((n % 1024)) count=1 \\
                 conv=sync,notrunc,fsync oflag=direct 2>/dev/null; then
             echo "ACK \$n"
         else

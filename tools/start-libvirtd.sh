@@ -1,7 +1,7 @@
 #!/bin/bash
 # Start virtlogd + libvirtd on a host without systemd (dev boxes, CI).
 # Idempotent: safe to run any number of times, also concurrently.
-# Background and the reasons for every step: docs in host-facts.md
+# Background and the reasons for every step: design notes, host-facts.md
 # ("Starting libvirtd without systemd").
 set -euo pipefail
 

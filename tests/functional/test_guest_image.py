@@ -7,7 +7,7 @@ volume is hot-unplugged, and every ACKed record is found on the volume.
 
 Uses libvirt-python when importable, else virsh (set
 VOLMIG_TEST_USE_VIRSH=1 to force virsh).  Needs root and a host prepared as
-in docs host-facts.md; skipped only when virsh is not installed.
+in the design notes (host-facts.md); skipped only when virsh is missing.
 """
 
 import os
