@@ -20,7 +20,8 @@ def api_opts(default_port):
 
 
 service_opts = [
-    cfg.StrOpt('host', default=socket.gethostname(), sample_default='<hostname>',
+    cfg.StrOpt('host', default=socket.gethostname(),
+               sample_default='<hostname>',
                help='Name of this host as other services know it.'),
     cfg.StrOpt('state_path', default='/var/lib/volmig',
                help='Directory for the service\'s state files.'),

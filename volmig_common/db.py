@@ -42,10 +42,14 @@ def compare_and_swap(session, model, filters, expected, values):
     conditions = [getattr(model, k) == v for k, v in filters.items()]
     for key, value in expected.items():
         column = getattr(model, key)
-        if isinstance(value, (tuple, list, set, frozenset)):
-            conditions.append(column.in_(list(value)))
-        else:
-            conditions.append(column == value)
+        if not isinstance(value, (tuple, list, set, frozenset)):
+            value = (value,)
+        allowed = [v for v in value if v is not None]
+        condition = column.in_(allowed)
+        if None in value:
+            # IN (NULL) is never true: "no value" needs IS NULL.
+            condition = sa.or_(condition, column.is_(None))
+        conditions.append(condition)
     result = session.execute(
         sa.update(model).where(*conditions).values(**values)
         .execution_options(synchronize_session=False))

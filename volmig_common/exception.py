@@ -43,7 +43,8 @@ class Conflict(VolmigException):
 
 class VersionNotAcceptable(VolmigException):
     code = 406
-    msg_fmt = 'Version %(version)s is not supported by the API. Minimum is %(min)s and maximum is %(max)s.'
+    msg_fmt = ('Version %(version)s is not supported by the API. '
+               'Minimum is %(min)s and maximum is %(max)s.')
 
 
 class ServiceUnavailable(VolmigException):

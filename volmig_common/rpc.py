@@ -2,13 +2,35 @@
 
 import threading
 
-from oslo_config import cfg
 import oslo_messaging as messaging
+from oslo_messaging import transport as messaging_transport
+from oslo_messaging._metrics import client as messaging_metrics
+from oslo_messaging._tracing import client as messaging_tracing
 
 from volmig_common import context
+from volmig_common import exception
 
 _transports = {}
+_exception_modules = {}
 _lock = threading.Lock()
+
+
+def register_opts(conf, control_exchange, exception_module):
+    """Registers oslo.messaging's options on a service's own ConfigOpts.
+
+    oslo.messaging registers them on the global ``cfg.CONF`` (tracing and
+    metrics) or only once a transport is built (the transport options,
+    which must be these very objects or building it fails as a duplicate).
+    Exceptions from ``exception_module`` raised by the service's RPC
+    endpoints reach callers as themselves instead of a RemoteError.
+    """
+    conf.register_opts(messaging_transport._transport_opts)
+    conf.register_opts(messaging_tracing.oslo_messaging_tracing,
+                       group='oslo_messaging_tracing')
+    conf.register_opts(messaging_metrics.oslo_messaging_metrics,
+                       group='oslo_messaging_metrics')
+    conf.set_default('control_exchange', control_exchange)
+    _exception_modules[id(conf)] = [exception.__name__, exception_module]
 
 
 def get_transport(conf):
@@ -21,7 +43,8 @@ def get_transport(conf):
     with _lock:
         transport = _transports.get(id(conf))
         if transport is None:
-            transport = messaging.get_rpc_transport(conf)
+            transport = messaging.get_rpc_transport(
+                conf, allowed_remote_exmods=_exception_modules.get(id(conf)))
             _transports[id(conf)] = transport
         return transport
 
@@ -53,12 +76,3 @@ def get_server(conf, topic, server, endpoints):
     return messaging.get_rpc_server(
         get_transport(conf), target, endpoints, executor='threading',
         serializer=ContextSerializer())
-
-
-def set_defaults(conf, control_exchange):
-    messaging.set_transport_defaults(control_exchange)
-    conf.set_default('control_exchange', control_exchange)
-
-
-def list_opts():
-    return [(None, [cfg.StrOpt('transport_url', secret=True)])]

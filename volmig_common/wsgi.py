@@ -46,6 +46,18 @@ def _message_of(response):
     return str(body)
 
 
+# Headers an error response keeps when its body is rewritten.
+_KEPT_HEADERS = ('openstack-api-version', 'vary', 'x-openstack')
+
+
+def _rewrap(response, message):
+    kept = [(k, v) for k, v in response.headerlist
+            if k.lower().startswith(_KEPT_HEADERS)]
+    rewrapped = _error_response(response.status_code, message)
+    rewrapped.headerlist.extend(kept)
+    return rewrapped
+
+
 class JSONErrorMiddleware:
     """Makes every 4xx/5xx a JSON body of one shape; never a traceback."""
 
@@ -70,11 +82,7 @@ class JSONErrorMiddleware:
             elif response.status_code >= 400:
                 message = _message_of(response)
                 if message is not None:
-                    headers = [(k, v) for k, v in response.headerlist
-                               if k.lower().startswith(('openstack-api',
-                                                        'vary', 'x-openstack'))]
-                    response = _error_response(response.status_code, message)
-                    response.headerlist.extend(headers)
+                    response = _rewrap(response, message)
         return response(environ, start_response)
 
 

@@ -12,7 +12,7 @@ Dependency-free on purpose: used by unit and functional tests alike.
 """
 
 import re
-from typing import Dict, List, NamedTuple, Set
+from typing import NamedTuple
 
 BLOCK_SIZE = 4096
 BLOCKS = 1024
@@ -27,9 +27,9 @@ class ConsoleLog(NamedTuple):
     """What the console says; unpacks as ``(acked, unacked)``."""
 
     # block -> highest n ACKed for that block
-    acked: Dict[int, int]
+    acked: dict[int, int]
     # n printed as FAIL, or missing between ACKs (never acknowledged)
-    unacked: Set[int]
+    unacked: set[int]
 
     @property
     def max_ack(self) -> int:
@@ -49,11 +49,11 @@ def parse_console(text: str) -> ConsoleLog:
     garbled, so it cannot count as a promise).  Any n above the highest
     number seen is in flight too; ``verify_volume`` accounts for that.
     """
-    acks: Set[int] = set()
-    fails: Set[int] = set()
+    acks: set[int] = set()
+    fails: set[int] = set()
     for kind, num in _LINE_RE.findall(_complete_lines(text)):
         (acks if kind == "ACK" else fails).add(int(num))
-    acked: Dict[int, int] = {}
+    acked: dict[int, int] = {}
     for n in acks:
         block = n % BLOCKS
         if n > acked.get(block, 0):
@@ -75,7 +75,7 @@ def read_block(path: str, block: int) -> bytes:
         return f.read(BLOCK_SIZE)
 
 
-def verify_volume(path: str, console_text: str) -> List[str]:
+def verify_volume(path: str, console_text: str) -> list[str]:
     """Return the problems found; an empty list means no ACKed write was lost.
 
     For every block with an ACKed record the block must hold ``SEQ m\\n``
@@ -85,7 +85,7 @@ def verify_volume(path: str, console_text: str) -> List[str]:
     """
     log = parse_console(console_text)
     max_ack = log.max_ack
-    problems: List[str] = []
+    problems: list[str] = []
     for block in sorted(log.acked):
         want = log.acked[block]
         data = read_block(path, block)

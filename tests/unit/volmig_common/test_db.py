@@ -57,3 +57,10 @@ def test_one_of_many_racers_wins(session_factory):
     assert results.count(True) == 1
     with session_factory() as session:
         assert session.get(_Thing, 1).status.startswith('racer-')
+
+
+def test_none_in_expected_means_null(session_factory):
+    assert _swap(session_factory, 'available', None)
+    assert not _swap(session_factory, ('available',), 'x')
+    assert _swap(session_factory, ('available', None), 'in-use')
+    assert _swap(session_factory, None, 'y') is False

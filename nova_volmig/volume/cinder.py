@@ -1,0 +1,62 @@
+"""A thin client of the volume API (Cinder's attachments API, 3.44)."""
+
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import loading as ks_loading
+
+from nova_volmig import exception
+from nova_volmig.conf import cinder as cinder_conf
+
+API_VERSION = 'volume 3.44'
+
+
+class VolumeAPI:
+    """Calls the volume API as the compute service itself."""
+
+    def __init__(self, conf):
+        group = cinder_conf.GROUP
+        auth = ks_loading.load_auth_from_conf_options(conf, group)
+        session = ks_loading.load_session_from_conf_options(conf, group,
+                                                            auth=auth)
+        self._adapter = ks_loading.load_adapter_from_conf_options(
+            conf, group, session=session, auth=auth)
+
+    def _request(self, method, url, volume_id, body=None):
+        try:
+            response = self._adapter.request(
+                url, method, json=body,
+                headers={'OpenStack-API-Version': API_VERSION})
+        except ks_exceptions.NotFound:
+            raise exception.VolumeNotFound(volume_id=volume_id)
+        except ks_exceptions.HttpError as e:
+            if 400 <= e.http_status < 500:
+                raise exception.InvalidVolume(reason=e.details or e.message)
+            raise exception.VolumeServiceError(reason=e.message)
+        except ks_exceptions.ClientException as e:
+            raise exception.VolumeServiceError(reason=str(e))
+        return response.json() if response.content else None
+
+    def get(self, volume_id):
+        return self._request('GET', '/volumes/%s' % volume_id,
+                             volume_id)['volume']
+
+    def delete(self, volume_id):
+        self._request('DELETE', '/volumes/%s' % volume_id, volume_id)
+
+    def attachment_create(self, volume_id, instance_uuid):
+        body = {'attachment': {'volume_uuid': volume_id,
+                               'instance_uuid': instance_uuid}}
+        return self._request('POST', '/attachments', volume_id,
+                             body)['attachment']
+
+    def attachment_update(self, attachment_id, volume_id, connector):
+        body = {'attachment': {'connector': connector}}
+        return self._request('PUT', '/attachments/%s' % attachment_id,
+                             volume_id, body)['attachment']
+
+    def attachment_complete(self, attachment_id, volume_id):
+        self._request('POST', '/attachments/%s/action' % attachment_id,
+                      volume_id, {'os-complete': None})
+
+    def attachment_delete(self, attachment_id, volume_id):
+        self._request('DELETE', '/attachments/%s' % attachment_id,
+                      volume_id)
