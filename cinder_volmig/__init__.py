@@ -1,1 +1,2 @@
-"""cinder_volmig: a Cinder-compatible volume service (API and volume)."""
+# Imported first so that oslo.service runs on threads (see volmig_common).
+import volmig_common  # noqa: F401

@@ -13,10 +13,10 @@ import socket
 import sys
 import textwrap
 
-from nova_volmig import conf as nova_conf
-from nova_volmig import services as nova_services
 from cinder_volmig import conf as cinder_conf
 from cinder_volmig import services as cinder_services
+from nova_volmig import conf as nova_conf
+from nova_volmig import services as nova_services
 from volmig_common import config
 from volmig_common import service
 

@@ -38,6 +38,8 @@ class RPCService:
 
     def stop(self):
         self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
         self.server.stop()
         self.server.wait()
         LOG.info('%s stopped', self.name)

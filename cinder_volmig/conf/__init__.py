@@ -2,7 +2,6 @@
 
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
-from oslo_messaging import opts as messaging_opts
 
 from volmig_common import config
 from volmig_common import rpc
@@ -60,9 +59,5 @@ def new_conf():
     config.register_opts(conf, api_port=API_PORT)
     conf.register_opts(volume_opts)
     register_nova_opts(conf)
-    # The transport options must exist before their defaults can be set;
-    # oslo.messaging itself only registers them when a transport is built.
-    for group, opts in messaging_opts.list_opts():
-        conf.register_opts(opts, group=group)
-    rpc.set_defaults(conf, CONTROL_EXCHANGE)
+    rpc.register_opts(conf, CONTROL_EXCHANGE, 'cinder_volmig.exception')
     return conf

@@ -25,7 +25,8 @@ class Service(Base, TimestampMixin, SoftDeleteMixin):
 
     __tablename__ = 'services'
     __table_args__ = (
-        sa.UniqueConstraint('host', 'binary', name='uniq_services0host0binary'),
+        sa.UniqueConstraint('host', 'binary',
+                            name='uniq_services0host0binary'),
     )
 
     id = sa.Column(sa.Integer, primary_key=True)
@@ -65,6 +66,12 @@ class Volume(Base, TimestampMixin, SoftDeleteMixin):
     multiattach = sa.Column(sa.Boolean, nullable=False, default=False)
     bootable = sa.Column(sa.Boolean, nullable=False, default=False)
     volume_metadata = sa.Column(sa.JSON)
+
+    attachments = orm.relationship(
+        'VolumeAttachment', lazy='selectin', viewonly=True,
+        primaryjoin='and_(VolumeAttachment.volume_id == Volume.id, '
+                    'VolumeAttachment.deleted == false())',
+        order_by='VolumeAttachment.created_at')
 
 
 class VolumeAttachment(Base, TimestampMixin, SoftDeleteMixin):

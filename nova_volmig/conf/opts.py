@@ -5,9 +5,8 @@ from nova_volmig.conf import cinder
 from nova_volmig.conf import compute
 from nova_volmig.conf import libvirt
 from volmig_common import config
-from volmig_common import rpc
 
 
 def list_opts():
-    return (config.list_opts(API_PORT) + rpc.list_opts()
-            + compute.list_opts() + libvirt.list_opts() + cinder.list_opts())
+    return (config.list_opts(API_PORT) + compute.list_opts()
+            + libvirt.list_opts() + cinder.list_opts())

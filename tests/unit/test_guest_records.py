@@ -9,7 +9,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 os.pardir, "functional"))
 
 import guest_records  # noqa: E402
-from guest_records import BLOCK_SIZE, BLOCKS  # noqa: E402
+from guest_records import BLOCK_SIZE  # noqa: E402
+from guest_records import BLOCKS  # noqa: E402
 
 
 def record(n):

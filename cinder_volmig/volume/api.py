@@ -1,0 +1,307 @@
+"""The volume service layer the REST API calls: checks, state, RPC.
+
+Controllers stay thin; everything here is usable without HTTP.
+"""
+
+from oslo_log import log as logging
+import oslo_messaging as messaging
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
+
+from cinder_volmig import exception
+from cinder_volmig.db import api as db_api
+from cinder_volmig.volume import manager
+from cinder_volmig.volume import rpcapi
+from volmig_common import exception as volmig_exception
+
+LOG = logging.getLogger(__name__)
+
+# Volume statuses in which an attachment may be added, by multiattach.
+_ATTACHABLE = {
+    False: ('available',),
+    True: ('available', 'reserved', 'attaching', 'in-use'),
+}
+# Statuses of a volume with at least one attachment in progress or done.
+_ATTACHED = ('reserved', 'attaching', 'in-use', 'detaching')
+_DELETABLE = ('available', 'error', 'error_deleting')
+# An admin's force delete also takes volumes stuck on their way.
+_FORCE_DELETABLE = _DELETABLE + ('creating', 'deleting')
+# A migration whose status is one of these no longer holds the volume.
+_MIGRATION_IDLE = (None, 'success', 'error')
+
+
+def service_is_up(conf, service):
+    last_seen = service.updated_at or service.created_at
+    return not timeutils.is_older_than(last_seen, conf.service_down_time)
+
+
+def _project_scope(context):
+    return None if context.is_admin else context.project_id
+
+
+class API:
+    def __init__(self, conf, volume_rpcapi=None):
+        self.conf = conf
+        self.rpcapi = volume_rpcapi or rpcapi.VolumeAPI(conf)
+
+    # Scheduling
+
+    def _pick_backend(self, context, volume_type, size):
+        """The up backend for a volume: the one ``volume_type`` names, or
+        the one with most free space."""
+        candidates = [
+            s for s in db_api.service_get_all(context, binary=manager.BINARY)
+            if not s.disabled and service_is_up(self.conf, s)]
+        if volume_type:
+            candidates = [
+                s for s in candidates
+                if volume_type in (s.host.partition('@')[2],
+                                   (s.capabilities or {}).get(
+                                       'volume_backend_name'))]
+        candidates = [s for s in candidates
+                      if (s.capabilities or {}).get(
+                          'free_capacity_gb', 0) >= size]
+        if not candidates:
+            reason = ('no volume service is up with %d GiB free' % size
+                      if not volume_type else
+                      'no volume service is up for volume type %s with %d '
+                      'GiB free' % (volume_type, size))
+            raise exception.NoValidBackend(reason=reason)
+        return max(candidates,
+                   key=lambda s: s.capabilities['free_capacity_gb'])
+
+    # Volumes
+
+    def create(self, context, size, name=None, description=None,
+               volume_type=None, availability_zone=None, metadata=None,
+               multiattach=False):
+        if size <= 0:
+            raise volmig_exception.Invalid(
+                message='Volume size %s must be an integer and greater than '
+                        '0.' % size)
+        zone = self.conf.storage_availability_zone
+        if availability_zone not in (None, zone):
+            raise volmig_exception.Invalid(
+                message='Availability zone %s is invalid; the only zone is '
+                        '%s.' % (availability_zone, zone))
+        service = self._pick_backend(context, volume_type, size)
+        backend = service.capabilities['volume_backend_name']
+        volume = db_api.volume_create(context, {
+            'id': uuidutils.generate_uuid(),
+            'user_id': context.user_id,
+            'project_id': context.project_id,
+            'display_name': name,
+            'display_description': description,
+            'size': size,
+            'status': 'creating',
+            'host': '%s#%s' % (service.host, backend),
+            'service_uuid': service.uuid,
+            'availability_zone': zone,
+            'volume_type': volume_type or backend,
+            'multiattach': bool(multiattach),
+            'bootable': False,
+            'volume_metadata': metadata or {},
+        })
+        self._cast(self.rpcapi.create_volume, context, volume, 'creating',
+                   'error')
+        return volume
+
+    def _cast(self, method, context, volume, status, error_status):
+        """Hands the volume to its service; a volume the service never
+        heard of would otherwise stay in ``status`` for ever."""
+        try:
+            method(context, volume)
+        except messaging.MessagingException:
+            host = rpcapi.service_host(volume.host)
+            LOG.exception('Could not reach %s for volume %s', host,
+                          volume.id)
+            db_api.volume_compare_and_swap(
+                context, volume.id, {'status': status},
+                {'status': error_status})
+            raise volmig_exception.ServiceUnavailable(
+                reason='volume service %s is unreachable' % host)
+
+    def get(self, context, volume_id):
+        if not uuidutils.is_uuid_like(volume_id):
+            raise exception.VolumeNotFound(volume_id=volume_id)
+        return db_api.volume_get(context, volume_id,
+                                 project_id=_project_scope(context))
+
+    def get_all(self, context, filters=None, all_tenants=False, limit=None,
+                marker=None):
+        filters = dict(filters or {})
+        project_id = filters.pop('project_id', None)
+        if not (context.is_admin and (all_tenants or project_id)):
+            project_id = context.project_id
+        return db_api.volume_get_all(context, project_id=project_id,
+                                     filters=filters, limit=limit,
+                                     marker=marker)
+
+    def delete(self, context, volume_id, force=False):
+        volume = self.get(context, volume_id)
+        if not db_api.volume_compare_and_swap(
+                context, volume.id,
+                {'status': _FORCE_DELETABLE if force else _DELETABLE,
+                 'migration_status': _MIGRATION_IDLE},
+                {'status': 'deleting'}):
+            volume = self.get(context, volume_id)
+            raise exception.InvalidVolume(
+                reason='volume %s is %s%s; it must be available or error, '
+                       'not attached and not migrating' % (
+                           volume.id, volume.status,
+                           ' (migration %s)' % volume.migration_status
+                           if volume.migration_status else ''))
+        self._cast(self.rpcapi.delete_volume, context, volume, 'deleting',
+                   'error_deleting')
+
+    # Attachments (Cinder's 3.27+ flow: create, update, complete, delete)
+
+    def attachment_create(self, context, volume_id, instance_uuid,
+                          connector=None, mode='rw'):
+        volume = self.get(context, volume_id)
+        if volume.migration_status not in _MIGRATION_IDLE:
+            raise exception.InvalidVolume(
+                reason='volume %s is being migrated' % volume.id)
+        # The volume keeps "in-use" while another attachment exists.
+        next_status = 'attaching' if connector else 'reserved'
+        if volume.status == 'in-use':
+            next_status = 'in-use'
+        if (volume.status not in _ATTACHABLE[volume.multiattach]
+                or not db_api.volume_compare_and_swap(
+                    context, volume.id,
+                    {'status': volume.status,
+                     'migration_status': _MIGRATION_IDLE},
+                    {'status': next_status})):
+            raise exception.InvalidVolume(
+                reason='volume %s is %s and %s; it cannot take another '
+                       'attachment' % (
+                           volume.id, self.get(context, volume_id).status,
+                           'multiattach' if volume.multiattach else
+                           'not multiattach'))
+        attachment = db_api.attachment_create(context, {
+            'volume_id': volume.id,
+            'instance_uuid': instance_uuid,
+            'attach_mode': mode,
+            'attach_status': 'reserved',
+        })
+        if connector:
+            return self._connect(context, volume, attachment, connector)
+        return attachment
+
+    def _connect(self, context, volume, attachment, connector):
+        connection_info = self._rpc(
+            self.rpcapi.initialize_connection, context, volume, connector)
+        connection_info.setdefault('data', {})
+        connection_info['attachment_id'] = attachment.id
+        connection_info['access_mode'] = attachment.attach_mode
+        if not db_api.attachment_compare_and_swap(
+                context, attachment.id,
+                {'attach_status': ('reserved', 'attaching', 'attached')},
+                {'attach_status': 'attaching'
+                 if attachment.attach_status != 'attached' else 'attached',
+                 'connector': connector,
+                 'connection_info': connection_info,
+                 'attached_host': connector.get('host'),
+                 'mountpoint': connector.get('mountpoint')}):
+            raise exception.InvalidAttachment(
+                reason='attachment %s is being deleted' % attachment.id)
+        db_api.volume_compare_and_swap(
+            context, volume.id, {'status': 'reserved'},
+            {'status': 'attaching'})
+        return db_api.attachment_get(context, attachment.id)
+
+    def _rpc(self, method, context, volume, connector):
+        try:
+            return method(context, volume, connector)
+        except messaging.MessagingTimeout:
+            raise volmig_exception.ServiceUnavailable(
+                reason='volume service %s did not answer'
+                       % rpcapi.service_host(volume.host))
+        except messaging.RemoteError as e:
+            LOG.error('Volume service of %s failed: %s', volume.id, e)
+            raise exception.VolumeBackendError(
+                backend=volume.host, reason=e.exc_type)
+
+    def attachment_get(self, context, attachment_id):
+        if not uuidutils.is_uuid_like(attachment_id):
+            raise exception.AttachmentNotFound(attachment_id=attachment_id)
+        return db_api.attachment_get(
+            context, attachment_id, project_id=_project_scope(context))
+
+    def attachment_get_all(self, context, filters=None, all_tenants=False):
+        project_id = context.project_id
+        if context.is_admin and all_tenants:
+            project_id = None
+        return db_api.attachment_get_all(context, project_id=project_id,
+                                         filters=filters)
+
+    def attachment_update(self, context, attachment_id, connector):
+        attachment = self.attachment_get(context, attachment_id)
+        volume = db_api.volume_get(context, attachment.volume_id)
+        if attachment.attach_status not in ('reserved', 'attaching',
+                                            'attached'):
+            raise exception.InvalidAttachment(
+                reason='attachment %s is %s' % (attachment.id,
+                                                attachment.attach_status))
+        return self._connect(context, volume, attachment, connector)
+
+    def attachment_complete(self, context, attachment_id):
+        attachment = self.attachment_get(context, attachment_id)
+        if not db_api.attachment_compare_and_swap(
+                context, attachment.id,
+                {'attach_status': ('attaching', 'attached')},
+                {'attach_status': 'attached',
+                 'attach_time': attachment.attach_time or timeutils.utcnow()}):
+            raise exception.InvalidAttachment(
+                reason='attachment %s is %s; only an attachment updated '
+                       'with a connector can be completed' % (
+                           attachment.id, attachment.attach_status))
+        db_api.volume_compare_and_swap(
+            context, attachment.volume_id,
+            {'status': ('reserved', 'attaching', 'in-use')},
+            {'status': 'in-use'})
+
+    def attachment_delete(self, context, attachment_id):
+        attachment = self.attachment_get(context, attachment_id)
+        if not db_api.attachment_compare_and_swap(
+                context, attachment.id,
+                {'attach_status': ('reserved', 'attaching', 'attached',
+                                   'error_attaching')},
+                {'attach_status': 'detaching'}):
+            raise exception.InvalidAttachment(
+                reason='attachment %s is already being deleted'
+                       % attachment.id)
+        volume = db_api.volume_get(context, attachment.volume_id)
+        db_api.volume_compare_and_swap(
+            context, volume.id, {'status': _ATTACHED},
+            {'status': 'detaching'})
+        if attachment.connector:
+            self._rpc(self.rpcapi.terminate_connection, context, volume,
+                      attachment.connector)
+        db_api.attachment_destroy(context, attachment.id)
+        return self._settle_volume_status(context, volume.id)
+
+    def _settle_volume_status(self, context, volume_id):
+        """Sets a volume's status from the attachments it has left, and
+        returns them."""
+        volume = db_api.volume_get(context, volume_id)
+        states = {a.attach_status for a in volume.attachments}
+        if 'attached' in states:
+            status = 'in-use'
+        elif 'attaching' in states:
+            status = 'attaching'
+        elif states:
+            status = 'reserved'
+        else:
+            status = 'available'
+        db_api.volume_compare_and_swap(
+            context, volume_id, {'status': volume.status},
+            {'status': status})
+        return volume.attachments
+
+    # Services
+
+    def service_get_all(self, context, host=None, binary=None):
+        return [(s, service_is_up(self.conf, s))
+                for s in db_api.service_get_all(context, binary=binary,
+                                                host=host)]
