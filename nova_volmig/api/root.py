@@ -1,7 +1,6 @@
 """The compute API's root: version documents and the /v2.1 resources."""
 
 import pecan
-from pecan import rest
 
 from nova_volmig.api import images as images_api
 from nova_volmig.api import servers
@@ -20,19 +19,21 @@ def _entry():
         VERSIONS, VERSION_ID, pecan.request.host_url + '/v2.1/', UPDATED)
 
 
-class V21Controller(rest.RestController):
+# Plain object controllers: an unknown child is a 404 here, where a
+# RestController would answer 405.
+class V21Controller:
     servers = servers.ServersController()
     images = images_api.ImagesController()
     flavors = images_api.FlavorsController()
 
     @pecan.expose('json')
-    def get_all(self):
+    def index(self):
         return {'version': _entry()}
 
 
-class RootController(rest.RestController):
+class RootController:
     @pecan.expose('json')
-    def get_all(self):
+    def index(self):
         return {'versions': [_entry()]}
 
 

@@ -49,7 +49,7 @@ def test_volume_ids(deployment):
     _assert_error(deployment.volume.get('/volumes/%s' % UNKNOWN), 404)
     _assert_error(deployment.volume.delete('/volumes/%s' % UNKNOWN), 404)
     _assert_error(deployment.volume.post('/attachments', {'attachment': {
-        'volume_uuid': 'nope', 'instance_uuid': UNKNOWN}}), 400)
+        'volume_uuid': 'nope', 'instance_uuid': UNKNOWN}}), 404)
 
 
 def test_volume_version_out_of_range(deployment):
