@@ -112,10 +112,15 @@ def _client_help(nova_url, cinder_url):
         volmig is running.
           compute API: {nova_url}/v2.1
           volume API:  {cinder_url}/v3
-        Clients (noauth, every caller is an admin):
-          export OS_AUTH_TYPE=noauth OS_USER_ID=admin OS_PROJECT_ID=admin
-          export CINDER_ENDPOINT={cinder_url}/v3
-          cinder create 1 && cinder list
+        Clients (noauth: every caller is an admin; the token names the user
+        and the project):
+          cinder --os-auth-type noauth --os-user-id admin \\
+              --os-project-id admin --os-endpoint {cinder_url}/v3 list
+          openstack --os-auth-type admin_token --os-token admin:admin \\
+              --os-endpoint {cinder_url}/v3/admin \\
+              --os-volume-api-version 3 volume list
+          curl -H 'OpenStack-API-Version: compute 2.104' \\
+              {nova_url}/v2.1/servers
         """)
 
 
