@@ -74,3 +74,21 @@ class DeviceDetachFailed(HypervisorError):
 
 class InstanceSpawnFailed(HypervisorError):
     msg_fmt = 'Instance %(instance_id)s could not be started: %(reason)s'
+
+
+class VolumeMigrationNotFound(common.NotFound):
+    msg_fmt = 'No volume migration of attachment %(attachment_id)s.'
+
+
+class VolumeMigrationInvalidState(common.Conflict):
+    msg_fmt = 'Cannot %(event)s a volume migration that is %(status)s.'
+
+
+class VolumeMigrationInProgress(common.Conflict):
+    msg_fmt = ('Instance %(instance_id)s is busy with the migration of '
+               'volume attachment %(attachment_id)s (%(status)s).')
+
+
+class VolumeMigrationNotPossible(common.Conflict):
+    msg_fmt = ('Writes to attachment %(attachment_id)s cannot be suspended: '
+               '%(reason)s')

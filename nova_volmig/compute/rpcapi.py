@@ -4,6 +4,8 @@ Version history:
 
 * 1.0 - build/start/stop/reboot/delete (casts), attach/detach volume and
   console output (calls).
+* 1.1 - volume migrations: start and complete (calls, they answer once the
+  promise holds), cancel (cast).
 """
 
 import oslo_messaging as messaging
@@ -12,7 +14,7 @@ from nova_volmig import exception
 from volmig_common import rpc
 
 TOPIC = 'compute'
-RPC_API_VERSION = '1.0'
+RPC_API_VERSION = '1.1'
 
 
 
@@ -21,15 +23,15 @@ class ComputeAPI:
         self._client = rpc.get_client(conf, TOPIC, RPC_API_VERSION,
                                       version_cap=RPC_API_VERSION)
 
-    def _call(self, context, host, method, **kwargs):
-        cctxt = self._client.prepare(server=host, version='1.0')
+    def _call(self, context, host, method, version='1.0', **kwargs):
+        cctxt = self._client.prepare(server=host, version=version)
         try:
             return cctxt.call(context, method, **kwargs)
         except messaging.MessagingTimeout as e:
             raise exception.ComputeUnavailable(reason=str(e)) from e
 
-    def _cast(self, context, host, method, **kwargs):
-        cctxt = self._client.prepare(server=host, version='1.0')
+    def _cast(self, context, host, method, version='1.0', **kwargs):
+        cctxt = self._client.prepare(server=host, version=version)
         cctxt.cast(context, method, **kwargs)
 
     def build_instance(self, context, instance_uuid):
@@ -68,3 +70,17 @@ class ComputeAPI:
     def detach_volume(self, context, host, instance_uuid, volume_id):
         return self._call(context, host, 'detach_volume',
                           instance_uuid=instance_uuid, volume_id=volume_id)
+
+    def start_volume_migration(self, context, host, migration_id):
+        """Returns once no more writes reach the source (or raises)."""
+        return self._call(context, host, 'start_volume_migration',
+                          version='1.1', migration_id=migration_id)
+
+    def complete_volume_migration(self, context, host, migration_id):
+        """Returns once the source is no longer used (or raises)."""
+        return self._call(context, host, 'complete_volume_migration',
+                          version='1.1', migration_id=migration_id)
+
+    def cancel_volume_migration(self, context, host, migration_id):
+        self._cast(context, host, 'cancel_volume_migration',
+                   version='1.1', migration_id=migration_id)

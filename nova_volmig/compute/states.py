@@ -22,6 +22,8 @@ REBOOTING_HARD = 'rebooting_hard'
 DELETING = 'deleting'
 ATTACHING_VOLUME = 'attaching_volume'
 DETACHING_VOLUME = 'detaching_volume'
+# Held from a volume migration's start until it is completed or cancelled.
+MIGRATING_VOLUME = 'migrating_volume'
 
 # power_state: what the hypervisor says (Nova's numbers).
 NOSTATE = 0
@@ -50,6 +52,7 @@ ACTIONS = {
                      allow_build_tasks=True),
     'attach_volume': Action({ACTIVE, STOPPED}, ATTACHING_VOLUME),
     'detach_volume': Action({ACTIVE, STOPPED}, DETACHING_VOLUME),
+    'migrate_volume': Action({ACTIVE, STOPPED}, MIGRATING_VOLUME),
 }
 
 # (vm_state, task_state) -> API status; task None is the vm_state's own.

@@ -11,6 +11,7 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from nova_volmig import exception
+from nova_volmig.compute import migration_states
 from nova_volmig.compute import states
 from nova_volmig.db import models
 from volmig_common import db
@@ -170,6 +171,89 @@ def bdm_destroy(context, bdm_uuid):
                    _alive(models.BlockDeviceMapping))
             .values(deleted=models.BlockDeviceMapping.id,
                     deleted_at=timeutils.utcnow()))
+
+
+# Volume migrations
+
+def migration_create(context, values):
+    """Records a new migration (status ``starting``)."""
+    now = timeutils.utcnow()
+    row = models.VolumeMigration(created_at=now, updated_at=now, deleted=0,
+                                 progress=0,
+                                 status=migration_states.STARTING, **values)
+    with _context_manager.writer.using(context) as session:
+        session.add(row)
+        session.flush()
+        return _to_dict(row)
+
+
+def migration_get(context, migration_id):
+    with _context_manager.reader.using(context) as session:
+        row = session.get(models.VolumeMigration, migration_id)
+        if row is None or row.deleted:
+            raise exception.VolumeMigrationNotFound(
+                attachment_id='#%s' % migration_id)
+        return _to_dict(row)
+
+
+def migration_get_by_attachment(context, attachment_id):
+    """The newest migration of a source attachment, or None."""
+    with _context_manager.reader.using(context) as session:
+        row = session.scalars(
+            sa.select(models.VolumeMigration)
+            .where(models.VolumeMigration.attachment_id == attachment_id,
+                   _alive(models.VolumeMigration))
+            .order_by(models.VolumeMigration.id.desc())).first()
+        return None if row is None else _to_dict(row)
+
+
+def migration_get_all(context, instance_uuid=None, host=None,
+                      statuses=None):
+    query = sa.select(models.VolumeMigration).where(
+        _alive(models.VolumeMigration))
+    if instance_uuid is not None:
+        query = query.where(
+            models.VolumeMigration.instance_uuid == instance_uuid)
+    if host is not None:
+        query = query.where(models.VolumeMigration.host == host)
+    if statuses is not None:
+        query = query.where(models.VolumeMigration.status.in_(statuses))
+    with _context_manager.reader.using(context) as session:
+        return [_to_dict(row) for row in session.scalars(
+            query.order_by(models.VolumeMigration.id))]
+
+
+def migration_update(context, migration_id, values):
+    """Updates fields that are not the status (paths, progress)."""
+    with _context_manager.writer.using(context) as session:
+        session.execute(
+            sa.update(models.VolumeMigration)
+            .where(models.VolumeMigration.id == migration_id)
+            .values(updated_at=timeutils.utcnow(), **values))
+    return migration_get(context, migration_id)
+
+
+def migration_transition(context, migration_id, event, values=None):
+    """Moves a migration by ``event`` through migration_states' table.
+
+    A compare-and-swap from the status the record was read in, so of two
+    racing events only one moves it; the other is judged again against the
+    status it finds. Returns the record; a retried event (``SAME``) changes
+    nothing. Raises VolumeMigrationInvalidState (409) for a refused event.
+    """
+    while True:
+        current = migration_get(context, migration_id)
+        target = migration_states.next_status(current['status'], event)
+        if target is migration_states.SAME:
+            return current
+        changes = dict(values or {}, status=target,
+                       updated_at=timeutils.utcnow())
+        with _context_manager.writer.using(context) as session:
+            won = db.compare_and_swap(
+                session, models.VolumeMigration, {'id': migration_id},
+                {'status': current['status']}, changes)
+        if won:
+            return migration_get(context, migration_id)
 
 
 def isotime(value):

@@ -63,3 +63,37 @@ class BlockDeviceMapping(Base, _Timestamps):
     delete_on_termination = sa.Column(sa.Boolean, nullable=False,
                                       default=False)
     deleted = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+class VolumeMigration(Base, _Timestamps):
+    """A migration of one attached volume, keyed by its source attachment.
+
+    Written before each side effect, so that a restarted compute service
+    knows what it was doing. The same attachment may be migrated again
+    after a cancel: the newest row counts.
+    """
+
+    __tablename__ = 'volume_migrations'
+    __table_args__ = (
+        sa.Index('volume_migrations_attachment_id_idx', 'attachment_id'),
+        sa.Index('volume_migrations_instance_uuid_idx', 'instance_uuid'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    attachment_id = sa.Column(sa.String(36), nullable=False)
+    new_attachment_id = sa.Column(sa.String(36))
+    instance_uuid = sa.Column(sa.String(36),
+                              sa.ForeignKey('instances.uuid'),
+                              nullable=False)
+    volume_id = sa.Column(sa.String(36), nullable=False)
+    host = sa.Column(sa.String(255), nullable=False)
+    mode = sa.Column(sa.String(16))
+    status = sa.Column(sa.String(16), nullable=False)
+    progress = sa.Column(sa.Integer, nullable=False, default=0)
+    error = sa.Column(sa.Text)
+    # The disk the migration is about, and where each layer lives.
+    device_name = sa.Column(sa.String(255), nullable=False)
+    source_connection_info = sa.Column(sa.Text, nullable=False)
+    new_connection_info = sa.Column(sa.Text)
+    overlay_path = sa.Column(sa.String(4096))
+    deleted = sa.Column(sa.Integer, nullable=False, default=0)
