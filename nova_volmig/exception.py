@@ -92,3 +92,7 @@ class VolumeMigrationInProgress(common.Conflict):
 class VolumeMigrationNotPossible(common.Conflict):
     msg_fmt = ('Writes to attachment %(attachment_id)s cannot be suspended: '
                '%(reason)s')
+
+
+class AttachmentNotInUse(common.NotFound):
+    msg_fmt = 'Volume attachment %(attachment_id)s is not used by any server.'

@@ -155,6 +155,18 @@ def bdm_get_by_volume(context, instance_uuid, volume_id):
                                              instance_id=instance_uuid)
 
 
+def bdm_get_by_attachment(context, attachment_id):
+    """The live mapping that uses a Cinder attachment."""
+    with _context_manager.reader.using(context) as session:
+        row = session.scalars(
+            sa.select(models.BlockDeviceMapping)
+            .where(models.BlockDeviceMapping.attachment_id == attachment_id,
+                   _alive(models.BlockDeviceMapping))).first()
+        if row is None:
+            raise exception.AttachmentNotInUse(attachment_id=attachment_id)
+        return _to_dict(row)
+
+
 def bdm_update(context, bdm_uuid, values):
     with _context_manager.writer.using(context) as session:
         session.execute(
