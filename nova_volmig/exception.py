@@ -96,3 +96,17 @@ class VolumeMigrationNotPossible(common.Conflict):
 
 class AttachmentNotInUse(common.NotFound):
     msg_fmt = 'Volume attachment %(attachment_id)s is not used by any server.'
+
+
+class BlockJobFailed(HypervisorError):
+    msg_fmt = 'The block job on disk %(disk)s of %(domain)s failed.'
+
+
+class BlockJobTimeout(HypervisorError):
+    msg_fmt = ('The block job on disk %(disk)s of %(domain)s did not finish '
+               'within %(timeout)s seconds.')
+
+
+class VolumeMigrationTargetMismatch(common.Conflict):
+    msg_fmt = ('The migration of attachment %(attachment_id)s already '
+               'switches to attachment %(new_attachment_id)s.')

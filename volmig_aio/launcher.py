@@ -75,7 +75,7 @@ BACKEND_CONF = textwrap.dedent("""\
     """)
 
 
-def _parse_args(argv):
+def parse_args(argv):
     parser = argparse.ArgumentParser(prog='volmig-all-in-one',
                                      description=__doc__.split('\n')[0])
     parser.add_argument('--state-dir', default=os.environ.get(
@@ -125,7 +125,7 @@ def _client_help(nova_url, cinder_url):
 
 
 def main(argv=None):
-    args = _parse_args(sys.argv[1:] if argv is None else argv)
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     paths = write_config(args)
     nova = nova_conf.new_conf()
     config.parse_args(nova, 'nova_volmig', ['--config-file', paths['nova']])

@@ -75,10 +75,10 @@ class JSONErrorMiddleware:
                           request.method, request.path)
             response = _error_response(500, 'Unexpected API error.')
         else:
-            if response.status_code >= 500:
-                # Server-side details stay in the log (WSME logged them).
-                response = _error_response(response.status_code,
-                                           'Unexpected API error.')
+            if response.status_code == 500:
+                # Server-side details stay in the log (WSME logged them);
+                # other 5xx come from our own exceptions and say why.
+                response = _error_response(500, 'Unexpected API error.')
             elif response.status_code >= 400:
                 message = _message_of(response)
                 if message is not None:

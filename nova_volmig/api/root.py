@@ -3,20 +3,19 @@
 import pecan
 
 from nova_volmig.api import images as images_api
+from nova_volmig.api import microversions
 from nova_volmig.api import servers
-from volmig_common import microversion
+from nova_volmig.api import volume_migrations
 from volmig_common import versions
 
-VERSIONS = microversion.VersionRange(
-    'compute', '2.1', '2.104',
-    legacy_headers=['X-OpenStack-Nova-API-Version'])
 VERSION_ID = 'v2.1'
 UPDATED = '2013-07-23T11:33:21Z'
 
 
 def _entry():
-    return versions.version_entry(
-        VERSIONS, VERSION_ID, pecan.request.host_url + '/v2.1/', UPDATED)
+    return versions.version_entry(microversions.VERSIONS, VERSION_ID,
+                                  pecan.request.host_url + '/v2.1/',
+                                  UPDATED)
 
 
 # Plain object controllers: an unknown child is a 404 here, where a
@@ -37,4 +36,6 @@ class RootController:
         return {'versions': [_entry()]}
 
 
+pecan.route(V21Controller, 'os-volume-migrations',
+            volume_migrations.VolumeMigrationsController())
 pecan.route(RootController, 'v2.1', V21Controller())

@@ -1,6 +1,10 @@
 """Every WSME type of the compute API (and the only WSME import site)."""
 
+import json
+
+from wsme import exc as wexc
 from wsme import types as wtypes
+from wsme.rest import json as wjson
 import wsmeext.pecan as wsme_pecan
 
 wsexpose = wsme_pecan.wsexpose
@@ -10,6 +14,25 @@ Unset = wtypes.Unset
 
 def _named(datatype, name, **kwargs):
     return wtypes.wsattr(datatype, name=name, **kwargs)
+
+
+def _json_object(name):
+    """Class decorator: a request member ``name`` that must be an object.
+
+    WSME assumes an object where a type expects one (and lets null past a
+    mandatory attribute), failing with a server error otherwise; this
+    answers 400 instead.
+    """
+    def decorate(datatype):
+        @wjson.fromjson.when_object(datatype)
+        def from_json(datatype, value):
+            if not isinstance(value, dict):
+                raise wexc.ClientSideError(
+                    '%s must be an object, not %s.'
+                    % (name, json.dumps(value)))
+            return wjson.fromjson.default(datatype, value)
+        return datatype
+    return decorate
 
 
 class Link(wtypes.Base):
@@ -77,6 +100,7 @@ class ServerList(wtypes.Base):
     servers = [Server]
 
 
+@_json_object('server')
 class ServerCreate(wtypes.Base):
     name = wtypes.wsattr(text, mandatory=True)
     imageRef = wtypes.wsattr(text, mandatory=True)
@@ -109,6 +133,7 @@ class VolumeAttachmentList(wtypes.Base):
     volumeAttachments = [VolumeAttachment]
 
 
+@_json_object('volumeAttachment')
 class VolumeAttachmentCreate(wtypes.Base):
     volumeId = wtypes.wsattr(text, mandatory=True)
     device = text
@@ -164,3 +189,33 @@ class FlavorResponse(wtypes.Base):
 
 class FlavorList(wtypes.Base):
     flavors = [Flavor]
+
+
+class VolumeMigration(wtypes.Base):
+    attachment_id = text
+    new_attachment_id = text
+    server_id = text
+    volume_id = text
+    mode = text
+    status = text
+    progress = int
+    error = text
+    created_at = text
+    updated_at = text
+
+
+class VolumeMigrationResponse(wtypes.Base):
+    volume_migration = VolumeMigration
+
+
+class VolumeMigrationList(wtypes.Base):
+    volume_migrations = [VolumeMigration]
+
+
+@_json_object('volume_migration')
+class VolumeMigrationStart(wtypes.Base):
+    attachment_id = wtypes.wsattr(text, mandatory=True)
+
+
+class VolumeMigrationStartRequest(wtypes.Base):
+    volume_migration = wtypes.wsattr(VolumeMigrationStart, mandatory=True)

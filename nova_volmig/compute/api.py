@@ -3,12 +3,19 @@
 Controllers stay thin: they check policy, validate shapes and call this.
 """
 
+from oslo_utils import excutils
+
 from nova_volmig import catalog
 from nova_volmig import exception
+from nova_volmig.compute import migration_states
 from nova_volmig.compute import rpcapi
 from nova_volmig.compute import states
 from nova_volmig.db import api as db
 from nova_volmig.volume import cinder
+
+UNFINISHED_MIGRATIONS = tuple(
+    status for status in migration_states.STATUSES
+    if status not in migration_states.FINAL)
 
 
 class API:
@@ -16,6 +23,32 @@ class API:
         self._conf = conf
         self.compute_rpcapi = compute_rpcapi or rpcapi.ComputeAPI(conf)
         self.volume_api = volume_api or cinder.VolumeAPI(conf)
+
+    def _begin_action(self, context, instance_uuid, action):
+        """Claims the instance for ``action`` (db.instance_begin_action).
+
+        A refusal because a volume migration holds the instance names
+        that migration, so the caller knows what to wait for or cancel.
+        """
+        try:
+            return db.instance_begin_action(context, instance_uuid, action)
+        except exception.InstanceInvalidState as e:
+            if e.kwargs['task_state'] == states.MIGRATING_VOLUME:
+                migration = self._unfinished_migration(context,
+                                                       instance_uuid)
+                if migration is not None:
+                    raise exception.VolumeMigrationInProgress(
+                        instance_id=instance_uuid,
+                        attachment_id=migration['attachment_id'],
+                        status=migration['status']) from None
+            raise
+
+    @staticmethod
+    def _unfinished_migration(context, instance_uuid):
+        migrations = db.migration_get_all(context,
+                                          instance_uuid=instance_uuid,
+                                          statuses=UNFINISHED_MIGRATIONS)
+        return migrations[-1] if migrations else None
 
     # -- servers ----------------------------------------------------------
 
@@ -53,8 +86,7 @@ class API:
 
     def delete(self, context, instance_uuid):
         instance = self.get(context, instance_uuid)
-        instance = db.instance_begin_action(context, instance_uuid,
-                                            'delete')
+        instance = self._begin_action(context, instance_uuid, 'delete')
         if instance['host'] is None:
             # Never reached a compute service: nothing to tear down.
             db.instance_destroy(context, instance_uuid)
@@ -64,20 +96,20 @@ class API:
 
     def start(self, context, instance_uuid):
         instance = self.get(context, instance_uuid)
-        db.instance_begin_action(context, instance_uuid, 'start')
+        self._begin_action(context, instance_uuid, 'start')
         self.compute_rpcapi.start_instance(context, instance['host'],
                                            instance_uuid)
 
     def stop(self, context, instance_uuid):
         instance = self.get(context, instance_uuid)
-        db.instance_begin_action(context, instance_uuid, 'stop')
+        self._begin_action(context, instance_uuid, 'stop')
         self.compute_rpcapi.stop_instance(context, instance['host'],
                                           instance_uuid)
 
     def reboot(self, context, instance_uuid, hard):
         instance = self.get(context, instance_uuid)
-        db.instance_begin_action(context, instance_uuid,
-                                 'reboot_hard' if hard else 'reboot')
+        self._begin_action(context, instance_uuid,
+                           'reboot_hard' if hard else 'reboot')
         self.compute_rpcapi.reboot_instance(context, instance['host'],
                                             instance_uuid, hard)
 
@@ -117,7 +149,7 @@ class API:
             raise exception.InvalidVolume(
                 reason='volume %s is %s, not available' % (
                     volume_id, volume['status']))
-        db.instance_begin_action(context, instance_uuid, 'attach_volume')
+        self._begin_action(context, instance_uuid, 'attach_volume')
         return self.compute_rpcapi.attach_volume(
             context, instance['host'], instance_uuid, volume_id, tag,
             delete_on_termination)
@@ -125,6 +157,123 @@ class API:
     def detach_volume(self, context, instance_uuid, volume_id):
         instance = self.get(context, instance_uuid)
         db.bdm_get_by_volume(context, instance_uuid, volume_id)
-        db.instance_begin_action(context, instance_uuid, 'detach_volume')
+        self._begin_action(context, instance_uuid, 'detach_volume')
         self.compute_rpcapi.detach_volume(context, instance['host'],
                                           instance_uuid, volume_id)
+
+    # -- volume migrations ------------------------------------------------
+
+    def get_volume_migration(self, context, attachment_id):
+        """The newest migration of a source attachment; 404 if none."""
+        migration = db.migration_get_by_attachment(context, attachment_id)
+        if migration is None:
+            raise exception.VolumeMigrationNotFound(
+                attachment_id=attachment_id)
+        return migration
+
+    def get_volume_migrations(self, context, server_id=None,
+                              volume_id=None, status=None):
+        return db.migration_get_all(
+            context, instance_uuid=server_id, volume_id=volume_id,
+            statuses=None if status is None else (status,))
+
+    def start_volume_migration(self, context, attachment_id):
+        """Stops writes to a source attachment; returns the migration.
+
+        Returns only once the compute service guarantees that no more
+        writes reach the source. Repeating a start that took effect
+        returns the same migration and does nothing.
+        """
+        bdm = db.bdm_get_by_attachment(context, attachment_id)
+        instance_uuid = bdm['instance_uuid']
+        newest = db.migration_get_by_attachment(context, attachment_id)
+        if (newest is not None
+                and newest['status'] not in migration_states.FINAL):
+            # Refuses (409) everything but a retry of a start that took
+            # effect.
+            migration_states.next_status(newest['status'],
+                                         migration_states.START)
+            return newest
+        instance = self._begin_action(context, instance_uuid,
+                                      'migrate_volume')
+        try:
+            migration = db.migration_create(context, {
+                'attachment_id': attachment_id,
+                'instance_uuid': instance_uuid,
+                'volume_id': bdm['volume_id'],
+                'host': instance['host'],
+                'device_name': bdm['device_name'],
+                'source_connection_info': bdm['connection_info']})
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                db.instance_end_action(context, instance_uuid,
+                                       states.MIGRATING_VOLUME)
+        try:
+            self.compute_rpcapi.start_volume_migration(
+                context, instance['host'], migration['id'])
+        except exception.ComputeUnavailable as e:
+            # The compute service may never have seen the request, so
+            # nothing else would release the instance. Other failures
+            # were already cleaned up by the compute service.
+            with excutils.save_and_reraise_exception():
+                self._fail_migration(context, migration, e.message)
+        return db.migration_get(context, migration['id'])
+
+    @staticmethod
+    def _fail_migration(context, migration, reason):
+        try:
+            db.migration_transition(context, migration['id'],
+                                    migration_states.FAIL,
+                                    {'error': reason})
+        except exception.VolumeMigrationInvalidState:
+            return  # the compute service settled it meanwhile
+        db.instance_end_action(context, migration['instance_uuid'],
+                               states.MIGRATING_VOLUME)
+
+    def complete_volume_migration(self, context, attachment_id,
+                                  new_attachment_id):
+        """Switches the disk to ``new_attachment_id``; returns the migration.
+
+        Returns once the source is no longer used; the switch may go on
+        in the background. Repeating a complete to the same destination
+        returns the migration and does nothing.
+        """
+        if new_attachment_id == attachment_id:
+            raise exception.InvalidVolume(
+                reason='new_attachment_id %s is the attachment being '
+                       'migrated' % attachment_id)
+        migration = self.get_volume_migration(context, attachment_id)
+        # Refuses (409) a complete the current status does not allow.
+        if migration_states.next_status(
+                migration['status'],
+                migration_states.COMPLETE) is not migration_states.SAME:
+            migration = db.migration_transition(
+                context, migration['id'], migration_states.COMPLETE,
+                {'new_attachment_id': new_attachment_id})
+        # Also catches a racing complete that won with another target.
+        if migration['new_attachment_id'] != new_attachment_id:
+            raise exception.VolumeMigrationTargetMismatch(
+                attachment_id=attachment_id,
+                new_attachment_id=migration['new_attachment_id'])
+        if migration['status'] == migration_states.COMPLETED:
+            return migration
+        # Also on a retry while completing: the first call may have failed
+        # before the source was free, and the compute service answers at
+        # once when it already is.
+        self.compute_rpcapi.complete_volume_migration(
+            context, migration['host'], migration['id'])
+        return db.migration_get(context, migration['id'])
+
+    def cancel_volume_migration(self, context, attachment_id):
+        """Lets writes reach the source again; the rest runs in the
+        background. Repeating a cancel does nothing.
+        """
+        migration = self.get_volume_migration(context, attachment_id)
+        if migration_states.next_status(
+                migration['status'],
+                migration_states.CANCEL) is migration_states.SAME:
+            return
+        db.migration_transition(context, migration['id'],
+                                migration_states.CANCEL)
+        self.compute_rpcapi.cancel_volume_migration(
+            context, migration['host'], migration['id'])

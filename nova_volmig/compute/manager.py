@@ -7,13 +7,16 @@ clearing that task_state with a compare-and-swap.
 
 import json
 import string
+import threading
 
+from oslo_concurrency import lockutils
 from oslo_log import log as logging
 import oslo_messaging as messaging
 from oslo_utils import netutils
 
 from nova_volmig import catalog
 from nova_volmig import exception
+from nova_volmig.compute import migration_states
 from nova_volmig.compute import rpcapi
 from nova_volmig.compute import states
 from nova_volmig.db import api as db
@@ -41,9 +44,12 @@ class ComputeManager:
         self.host = conf.host
         self.driver = driver or virt_driver.load_driver(conf)
         self.volume_api = volume_api or cinder.VolumeAPI(conf)
+        # Migrations whose switch is done and whose finish runs.
+        self._finishing = set()
 
     def init_host(self):
         self.driver.init_host(self.host)
+        self._recover_volume_migrations()
 
     # -- instances --------------------------------------------------------
 
@@ -210,6 +216,200 @@ class ComputeManager:
         finally:
             db.instance_end_action(context, instance_uuid,
                                    states.DETACHING_VOLUME)
+
+    # -- volume migrations ------------------------------------------------
+    #
+    # The API records each step (status) before asking for it; the driver
+    # finds out from the hypervisor how far a step already got, so any step
+    # can be run again after a crash. Every path ends by clearing the
+    # instance's task state.
+
+    def _log_migration(self, migration, phase, *args):
+        LOG.info('Volume migration of attachment %s (volume %s, server %s): '
+                 + phase, migration['attachment_id'], migration['volume_id'],
+                 migration['instance_uuid'], *args)
+
+    def _end_migration(self, context, migration, event, error=None):
+        values = {'progress': 100} if error is None else {'error': error}
+        try:
+            db.migration_transition(context, migration['id'], event, values)
+        finally:
+            db.instance_end_action(context, migration['instance_uuid'],
+                                   states.MIGRATING_VOLUME)
+        self._log_migration(migration, '%s%s', event,
+                            '' if error is None else ': ' + error)
+
+    def _progress_recorder(self, context, migration):
+        last = [None]
+
+        def record(percent):
+            if percent != last[0]:
+                last[0] = percent
+                db.migration_update(context, migration['id'],
+                                    {'progress': percent})
+        return record
+
+    @staticmethod
+    def _as_volmig_error(error):
+        if isinstance(error, common_exception.VolmigException):
+            return error
+        return exception.HypervisorError(reason=str(error))
+
+    @messaging.expected_exceptions(common_exception.VolmigException)
+    def start_volume_migration(self, context, migration_id):
+        migration = db.migration_get(context, migration_id)
+        instance = db.instance_get(context, migration['instance_uuid'])
+        self._log_migration(migration, 'suspending writes to the source')
+        try:
+            mode = self.driver.start_volume_migration(instance, migration)
+        except Exception as e:
+            error = self._as_volmig_error(e)
+            self._end_migration(context, migration, migration_states.FAIL,
+                                error.message)
+            raise error from e
+        try:
+            db.migration_transition(context, migration_id,
+                                    migration_states.STARTED_OK,
+                                    {'mode': mode})
+        except exception.VolumeMigrationInvalidState:
+            # The API gave up on this start: write to the source again.
+            self.driver.cancel_volume_migration(instance, migration,
+                                                lambda percent: None)
+            raise
+        self._log_migration(migration, 'started (%s)', mode)
+
+    def _switch_volume(self, context, migration, instance):
+        """Moves the disk and the mapping to the destination attachment."""
+        if not migration['new_connection_info']:
+            attachment = self.volume_api.attachment_update(
+                migration['new_attachment_id'], migration['volume_id'],
+                self._connector())
+            migration = db.migration_update(context, migration['id'], {
+                'new_connection_info': json.dumps(
+                    attachment['connection_info'])})
+        self.driver.switch_volume_migration(instance, migration)
+        bdm = db.bdm_get_by_volume(context, instance['uuid'],
+                                   migration['volume_id'])
+        if bdm['attachment_id'] != migration['new_attachment_id']:
+            self.volume_api.attachment_complete(
+                migration['new_attachment_id'], migration['volume_id'])
+            db.bdm_update(context, bdm['uuid'], {
+                'attachment_id': migration['new_attachment_id'],
+                'connection_info': migration['new_connection_info']})
+        self._log_migration(migration, 'the source is free')
+        return migration
+
+    def _complete(self, context, migration):
+        """Switches, then finishes in the background; the source is free
+        when it returns. A retry waits for a switch under way, then finds
+        it done."""
+        with lockutils.lock('volume-migration-%s' % migration['id']):
+            if migration['id'] in self._finishing:
+                return
+            self._switch_then_finish(context, migration)
+
+    def _switch_then_finish(self, context, migration):
+        instance = db.instance_get(context, migration['instance_uuid'])
+        self._log_migration(migration, 'switching to attachment %s',
+                            migration['new_attachment_id'])
+        try:
+            migration = self._switch_volume(context, migration, instance)
+        except Exception as e:
+            error = self._as_volmig_error(e)
+            LOG.exception('Switching volume %s failed: back to the source',
+                          migration['volume_id'])
+            self._roll_back(context, migration, instance, error.message)
+            raise error from e
+        self._finishing.add(migration['id'])
+        threading.Thread(target=self._finish_volume_migration,
+                         args=(context, migration, instance),
+                         name='volume-migration-%s' % migration['id'],
+                         daemon=True).start()
+
+    def _finish_volume_migration(self, context, migration, instance):
+        try:
+            self.driver.finish_volume_migration(
+                instance, migration, self._progress_recorder(context,
+                                                             migration))
+        except Exception as e:
+            LOG.exception('Finishing the switch of volume %s failed',
+                          migration['volume_id'])
+            self._end_migration(context, migration, migration_states.FAIL,
+                                self._as_volmig_error(e).message)
+        else:
+            self._end_migration(context, migration,
+                                migration_states.COMPLETED_OK)
+        finally:
+            self._finishing.discard(migration['id'])
+
+    def _roll_back(self, context, migration, instance, error):
+        """Back to the source after a failure; the record ends in error."""
+        try:
+            self.driver.cancel_volume_migration(
+                instance, migration, self._progress_recorder(context,
+                                                             migration))
+        except Exception:
+            LOG.exception('Going back to the source of volume %s failed',
+                          migration['volume_id'])
+        self._end_migration(context, migration, migration_states.FAIL,
+                            error)
+
+    @messaging.expected_exceptions(common_exception.VolmigException)
+    def complete_volume_migration(self, context, migration_id):
+        self._complete(context, db.migration_get(context, migration_id))
+
+    def cancel_volume_migration(self, context, migration_id):
+        migration = db.migration_get(context, migration_id)
+        instance = db.instance_get(context, migration['instance_uuid'])
+        self._log_migration(migration, 'going back to the source')
+        try:
+            self.driver.cancel_volume_migration(
+                instance, migration, self._progress_recorder(context,
+                                                             migration))
+        except Exception as e:
+            LOG.exception('Cancelling the migration of volume %s failed',
+                          migration['volume_id'])
+            self._end_migration(context, migration, migration_states.FAIL,
+                                self._as_volmig_error(e).message)
+            return
+        self._end_migration(context, migration,
+                            migration_states.CANCELLED_OK)
+
+    def _recover_volume_migrations(self):
+        """Finishes or rolls back what a restart interrupted.
+
+        ``started`` migrations wait for Cinder and need nothing. A start
+        that never answered is rolled back: its caller took it as failed.
+        """
+        context = volmig_context.get_admin_context()
+        unfinished = db.migration_get_all(
+            context, host=self.host,
+            statuses=(migration_states.STARTING,
+                      migration_states.COMPLETING,
+                      migration_states.CANCELLING))
+        for migration in unfinished:
+            self._log_migration(migration, 'recovering from %s',
+                                migration['status'])
+            threading.Thread(target=self._recover_volume_migration,
+                             args=(context, migration),
+                             name='recover-migration-%s' % migration['id'],
+                             daemon=True).start()
+
+    def _recover_volume_migration(self, context, migration):
+        status = migration['status']
+        try:
+            if status == migration_states.COMPLETING:
+                self._complete(context, migration)
+            elif status == migration_states.CANCELLING:
+                self.cancel_volume_migration(context, migration['id'])
+            else:
+                instance = db.instance_get(context,
+                                           migration['instance_uuid'])
+                self._roll_back(context, migration, instance,
+                                'the compute service restarted during start')
+        except Exception:
+            LOG.exception('Recovering the migration of volume %s failed',
+                          migration['volume_id'])
 
     # -- periodic ---------------------------------------------------------
 

@@ -13,6 +13,17 @@ libvirt_opts = [
     cfg.BoolOpt('live_volume_migration', default=True,
                 help='Whether the driver reports live volume migration; '
                      'False makes it behave as a hypervisor without it.'),
+    cfg.StrOpt('volume_migration_overlays_path',
+               default='$instances_path/volume-migration-overlays',
+               help='Local directory of the qcow2 overlays that take a '
+                    'running guest\'s writes while its volume migrates.'),
+    cfg.IntOpt('volume_migration_commit_bandwidth', default=0, min=0,
+               help='MiB/s a volume migration may use to commit the '
+                    'overlay into the volume (0: no limit). A limit '
+                    'below the guest\'s write rate keeps it from ending.'),
+    cfg.IntOpt('block_job_timeout', default=600, min=1,
+               help='Seconds a block job (copy or commit) may take to '
+                    'catch up with the guest\'s writes.'),
     cfg.IntOpt('device_detach_timeout', default=20, min=1,
                help='Seconds to wait for a guest to release a hot-unplugged '
                     'disk.'),

@@ -220,7 +220,7 @@ def migration_get_by_attachment(context, attachment_id):
 
 
 def migration_get_all(context, instance_uuid=None, host=None,
-                      statuses=None):
+                      statuses=None, volume_id=None):
     query = sa.select(models.VolumeMigration).where(
         _alive(models.VolumeMigration))
     if instance_uuid is not None:
@@ -230,6 +230,8 @@ def migration_get_all(context, instance_uuid=None, host=None,
         query = query.where(models.VolumeMigration.host == host)
     if statuses is not None:
         query = query.where(models.VolumeMigration.status.in_(statuses))
+    if volume_id is not None:
+        query = query.where(models.VolumeMigration.volume_id == volume_id)
     with _context_manager.reader.using(context) as session:
         return [_to_dict(row) for row in session.scalars(
             query.order_by(models.VolumeMigration.id))]

@@ -95,5 +95,4 @@ class VolumeMigration(Base, _Timestamps):
     device_name = sa.Column(sa.String(255), nullable=False)
     source_connection_info = sa.Column(sa.Text, nullable=False)
     new_connection_info = sa.Column(sa.Text)
-    overlay_path = sa.Column(sa.String(4096))
     deleted = sa.Column(sa.Integer, nullable=False, default=0)

@@ -8,6 +8,7 @@ SERVERS = 'os_compute_api:servers:%s'
 ATTACHMENTS = 'os_compute_api:os-volumes-attachments:%s'
 CONSOLE_OUTPUT = 'os_compute_api:os-console-output'
 EXTENDED_ATTRIBUTES = 'os_compute_api:os-extended-server-attributes'
+VOLUME_MIGRATIONS = 'os_compute_api:os-volume-migrations:%s'
 
 
 def _rule(name, check, description, method, path):
@@ -22,6 +23,10 @@ def list_rules():
     member = common_policy.PROJECT_MEMBER_OR_ADMIN
     server = '/servers/{server_id}'
     attachments = server + '/os-volume_attachments'
+    # Only Cinder (the service role) and operators move volumes.
+    migrator = common_policy.ADMIN_OR_SERVICE
+    migrations = '/os-volume-migrations'
+    migration = migrations + '/{attachment_id}'
     return [
         _rule(SERVERS % 'index', reader, 'List servers.', 'GET',
               '/servers'),
@@ -51,4 +56,18 @@ def list_rules():
               attachments),
         _rule(ATTACHMENTS % 'delete', member, 'Detach a volume.',
               'DELETE', attachments + '/{volume_id}'),
+        _rule(VOLUME_MIGRATIONS % 'start', migrator,
+              'Start migrating an attached volume: suspend writes to it.',
+              'POST', migrations),
+        _rule(VOLUME_MIGRATIONS % 'cancel', migrator,
+              'Cancel a volume migration: write to the source again.',
+              'POST', migration + '/action (cancel)'),
+        _rule(VOLUME_MIGRATIONS % 'complete', migrator,
+              'Complete a volume migration: switch to the destination.',
+              'POST', migration + '/action (complete)'),
+        _rule(VOLUME_MIGRATIONS % 'show', migrator,
+              'Show the newest migration of a volume attachment.', 'GET',
+              migration),
+        _rule(VOLUME_MIGRATIONS % 'list', migrator,
+              'List volume migrations.', 'GET', migrations),
     ]

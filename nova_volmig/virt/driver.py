@@ -52,6 +52,31 @@ class ComputeDriver:
         """Unplugs a disk; returns once the guest no longer uses it."""
         raise NotImplementedError()
 
+    # Volume migration. ``migration`` is a record of nova_volmig.db.api.
+    # Each step finds out from the hypervisor how far it already got, so
+    # running it again (a retry, or recovery after a restart) is safe.
+
+    def start_volume_migration(self, instance, migration):
+        """Returns the mode once nothing writes to the source any more.
+
+        Raises VolumeMigrationNotPossible when writes cannot be suspended.
+        """
+        raise NotImplementedError()
+
+    def switch_volume_migration(self, instance, migration):
+        """Makes the disk use the destination; returns once the source is
+        no longer used (the rest is finish_volume_migration's)."""
+        raise NotImplementedError()
+
+    def finish_volume_migration(self, instance, migration, progress):
+        """Completes the switch; ``progress(percent)`` as it goes."""
+        raise NotImplementedError()
+
+    def cancel_volume_migration(self, instance, migration, progress):
+        """Brings the disk back to the source with every write made since
+        start."""
+        raise NotImplementedError()
+
 
 def load_driver(conf):
     module, _, name = _DRIVERS[conf.compute.compute_driver].rpartition('.')

@@ -4,19 +4,26 @@ The launcher runs in its own process, so every request a test makes, and
 every call between the two services, goes over real HTTP on loopback.
 """
 
+import itertools
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from xml.etree import ElementTree
 
 import requests
+
+from tests.functional import guest_records
+from volmig_aio import launcher
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 COMPUTE_VERSION = '2.104'
+MIGRATION_VERSION = '2.105'
 VOLUME_VERSION = '3.71'
 
 
@@ -76,9 +83,11 @@ class APIClient:
 class Deployment:
     """``volmig-all-in-one`` with its state in ``state_dir``."""
 
-    def __init__(self, state_dir, image_dir):
+    def __init__(self, state_dir, image_dir, nova_conf=None):
         self.state_dir = state_dir
         self.image_dir = image_dir
+        # Extra [section] -> {option: value} for nova.conf.
+        self.nova_conf = nova_conf or {}
         self.nova_port = free_port()
         self.cinder_port = free_port()
         self.process = None
@@ -102,15 +111,34 @@ class Deployment:
         guest = os.path.join(images, 'volmig-guest')
         if not os.path.exists(guest):
             shutil.copytree(self.image_dir, guest)
-        launcher = os.path.join(os.path.dirname(sys.executable),
-                                'volmig-all-in-one')
-        self._stdout = open(os.path.join(self.state_dir, 'stdout.log'), 'w')
+        args = ['--state-dir', self.state_dir,
+                '--nova-port', str(self.nova_port),
+                '--cinder-port', str(self.cinder_port)]
+        paths = launcher.write_config(launcher.parse_args(args))
+        with open(paths['nova'], 'a') as f:
+            for section, options in self.nova_conf.items():
+                f.write('\n[%s]\n' % section)
+                f.writelines('%s = %s\n' % kv for kv in options.items())
+        self._args = args
+        self._launch()
+
+    def _launch(self):
+        self._stdout = open(os.path.join(self.state_dir, 'stdout.log'), 'a')
         self.process = subprocess.Popen(
-            [launcher, '--state-dir', self.state_dir,
-             '--nova-port', str(self.nova_port),
-             '--cinder-port', str(self.cinder_port)],
+            [os.path.join(os.path.dirname(sys.executable),
+                          'volmig-all-in-one')] + self._args,
             stdout=self._stdout, stderr=subprocess.STDOUT)
         wait_for(self._ready, 120, 'both APIs to answer')
+
+    def kill(self):
+        """``kill -9``: every service of the embedded default dies at once;
+        the guests, children of libvirtd, keep running."""
+        self.process.kill()
+        self.process.wait()
+        self._stdout.close()
+
+    def restart(self):
+        self._launch()
 
     def _ready(self):
         if self.process.poll() is not None:
@@ -194,8 +222,148 @@ class Deployment:
                  120, 'the guest to boot')
         return server
 
+    def console_file(self, server_id):
+        return os.path.join(self.state_dir, 'nova', 'instances', server_id,
+                            'console.log')
+
+    def overlays(self):
+        path = os.path.join(self.state_dir, 'nova', 'instances',
+                            'volume-migration-overlays')
+        return sorted(os.listdir(path)) if os.path.isdir(path) else []
+
+    def disk_source(self, server_id, target='vda', inactive=False):
+        """The file a server's disk uses, per libvirt (live or persistent)."""
+        args = ['virsh', 'dumpxml', 'volmig-' + server_id]
+        if inactive:
+            args.append('--inactive')
+        xml = subprocess.run(args, capture_output=True, text=True,
+                             check=True).stdout
+        for disk in ElementTree.fromstring(xml).findall('./devices/disk'):
+            if disk.find('target').get('dev') == target:
+                return disk.find('source').get('file')
+        return None
+
+    def attach(self, server_id, volume_id):
+        """Attaches a volume; returns (attachment id, volume file)."""
+        response = self.compute.post(
+            '/servers/%s/os-volume_attachments' % server_id,
+            {'volumeAttachment': {'volumeId': volume_id}}, version='2.89')
+        assert response.status_code == 200, response.text
+        attachment_id = response.json()['volumeAttachment']['attachment_id']
+        self.wait_volume(volume_id, 'in-use')
+        return attachment_id, self.attachment_path(attachment_id)
+
+    def volume_path(self, volume):
+        """Where the file backend keeps a volume (what Cinder would know)."""
+        backend = volume['os-vol-host-attr:host'].split('@')[1].split('#')[0]
+        return os.path.join(self.state_dir, 'cinder', 'volumes', backend,
+                            'volume-%s' % volume['id'])
+
+    def attachment_path(self, attachment_id):
+        response = self.volume.get('/attachments/%s' % attachment_id)
+        assert response.status_code == 200, response.text
+        info = response.json()['attachment']['connection_info']
+        return info['data']['device_path']
+
+    def wait_acks(self, server_id, count, timeout=180):
+        """Waits until the guest's current boot acknowledged ``count``
+        more writes than it had; returns the new total."""
+        def acks():
+            with open(self.console_file(server_id), errors='replace') as f:
+                return guest_records.count_acks(
+                    guest_records.last_boot(f.read()))
+        target = acks() + count
+        wait_for(lambda: acks() >= target, timeout,
+                 '%d more acknowledged writes' % count)
+        return acks()
+
+    # The os-volume-migrations API (compute 2.105).
+
+    def migration_action(self, attachment_id, body):
+        return self.compute.post(
+            '/os-volume-migrations/%s/action' % attachment_id, body,
+            version=MIGRATION_VERSION)
+
+    def start_migration(self, attachment_id):
+        return self.compute.post(
+            '/os-volume-migrations',
+            {'volume_migration': {'attachment_id': attachment_id}},
+            version=MIGRATION_VERSION)
+
+    def complete_migration(self, attachment_id, new_attachment_id):
+        return self.migration_action(attachment_id, {
+            'complete': {'new_attachment_id': new_attachment_id}})
+
+    def cancel_migration(self, attachment_id):
+        return self.migration_action(attachment_id, {'cancel': None})
+
+    def migration(self, attachment_id):
+        response = self.compute.get('/os-volume-migrations/%s'
+                                    % attachment_id,
+                                    version=MIGRATION_VERSION)
+        assert response.status_code == 200, response.text
+        return response.json()['volume_migration']
+
+    def wait_migration(self, attachment_id, status, timeout=120):
+        def check():
+            migration = self.migration(attachment_id)
+            if migration['status'] == 'error' and status != 'error':
+                raise AssertionError('migration failed: %s' % migration)
+            return migration if migration['status'] == status else None
+        return wait_for(check, timeout, 'migration of %s to be %s'
+                        % (attachment_id, status))
+
+    def new_attachment(self, volume_id, server_id):
+        """What Cinder does first: a reserved attachment of the
+        destination for the same server."""
+        response = self.volume.post('/attachments', {'attachment': {
+            'volume_uuid': volume_id, 'instance_uuid': server_id}},
+            version='3.44')
+        assert response.status_code == 200, response.text
+        return response.json()['attachment']['id']
+
     def console(self, server_id):
         response = self.compute.post('/servers/%s/action' % server_id,
                                      {'os-getConsoleOutput': {'length': None}})
         assert response.status_code == 200, response.text
         return response.json()['output']
+
+
+class AckMonitor:
+    """Watches a guest's console and times the gaps between its ACKs.
+
+    Reads the console file directly, often, so a pause of the guest's
+    writes shows as a gap between two consecutive new ACKs.
+    """
+
+    def __init__(self, console_path, interval=0.01):
+        self._path = console_path
+        self._interval = interval
+        self._changes = []  # monotonic times at which the ACK count rose
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        last = None
+        while not self._stop.is_set():
+            with open(self._path, 'rb') as f:
+                count = f.read().count(b'ACK ')
+            if count != last:
+                self._changes.append(time.monotonic())
+                last = count
+            self._stop.wait(self._interval)
+
+    def longest_gap(self, start, end):
+        """The longest time without a new ACK that overlaps [start, end]."""
+        changes = list(self._changes)
+        gaps = [b - a for a, b in itertools.pairwise(changes)
+                if b >= start and a <= end]
+        return max(gaps, default=0.0)

@@ -120,3 +120,9 @@ def verify_volume(path: str, console_text: str) -> list[str]:
                 f"block {block}: SEQ {got} is newer than ACKed SEQ {want} "
                 f"but was never written")
     return problems
+
+
+def last_boot(text: str) -> str:
+    """The console of the guest's latest boot (the log spans boots)."""
+    start = text.rfind(READY_LINE)
+    return text if start < 0 else text[start:]

@@ -73,3 +73,57 @@ def disk_by_target(domain_xml, target_dev):
         if target is not None and target.get('dev') == target_dev:
             return ET.tostring(disk, encoding='unicode')
     return None
+
+
+def _disk_element(root, target_dev):
+    for disk in root.findall('./devices/disk'):
+        target = disk.find('target')
+        if target is not None and target.get('dev') == target_dev:
+            return disk
+    return None
+
+
+def disk_source(domain_xml, target_dev):
+    """The file a disk reads and writes now (its top layer), or None."""
+    disk = _disk_element(ET.fromstring(domain_xml), target_dev)
+    if disk is None:
+        return None
+    source = disk.find('source')
+    return None if source is None else source.get('file')
+
+
+def with_disk_source(domain_xml, target_dev, source_path, driver_format):
+    """``domain_xml`` with one disk pointing at a single file, no chain."""
+    root = ET.fromstring(domain_xml)
+    disk = _disk_element(root, target_dev)
+    disk.find('source').set('file', source_path)
+    disk.find('driver').set('type', driver_format)
+    for backing in disk.findall('backingStore'):
+        disk.remove(backing)
+    return ET.tostring(root, encoding='unicode')
+
+
+def disk_only_snapshot(domain_xml, target_dev, overlay_path):
+    """An external snapshot of one disk into ``overlay_path`` (qcow2).
+
+    Every other disk is left out of the snapshot.
+    """
+    snapshot = ET.Element('domainsnapshot')
+    disks = _sub(snapshot, 'disks')
+    for dev in disk_targets(domain_xml):
+        if dev == target_dev:
+            disk = _sub(disks, 'disk', name=dev, snapshot='external',
+                        type='file')
+            _sub(disk, 'driver', type='qcow2')
+            _sub(disk, 'source', file=overlay_path)
+        else:
+            _sub(disks, 'disk', name=dev, snapshot='no')
+    return ET.tostring(snapshot, encoding='unicode')
+
+
+def copy_destination(path, driver_format):
+    """The ``<disk>`` a block copy writes into."""
+    disk = ET.Element('disk', type='file')
+    _sub(disk, 'source', file=path)
+    _sub(disk, 'driver', type=driver_format)
+    return ET.tostring(disk, encoding='unicode')

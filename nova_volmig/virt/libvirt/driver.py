@@ -1,9 +1,11 @@
 """The libvirt compute driver: persistent, direct-boot QEMU guests."""
 
+import json
 import os
 import shutil
 import time
 
+from oslo_concurrency import processutils
 from oslo_log import log as logging
 
 from nova_volmig import exception
@@ -15,6 +17,8 @@ from nova_volmig.virt.libvirt import host as libvirt_host
 LOG = logging.getLogger(__name__)
 
 DOMAIN_PREFIX = 'volmig-'
+LIVE = 'live'
+OFFLINE = 'offline'
 CONSOLE_LOG = 'console.log'
 _POLL_INTERVAL = 0.2
 
@@ -55,6 +59,8 @@ class LibvirtDriver(driver.ComputeDriver):
 
     def init_host(self, host):
         os.makedirs(self._conf.libvirt.instances_path, exist_ok=True)
+        os.makedirs(self._conf.libvirt.volume_migration_overlays_path,
+                    exist_ok=True)
 
     def spawn(self, instance, image):
         os.makedirs(self._instance_dir(instance), exist_ok=True)
@@ -156,3 +162,128 @@ class LibvirtDriver(driver.ComputeDriver):
             raise exception.DeviceDetachFailed(
                 device=target, instance_id=instance['uuid'],
                 timeout=timeout)
+
+    # -- volume migration -------------------------------------------------
+    #
+    # Live: start puts a local qcow2 overlay (backed by the read-only
+    # source) on the disk; switch mirrors just that overlay into a second
+    # one backed by the destination (which holds the same data as the
+    # source) and pivots, which frees the source; finish commits the
+    # second overlay into the destination. Cancel commits the first
+    # overlay back into the source. Which file the disk uses now tells
+    # each step how far it got.
+
+    def _migration_files(self, instance, migration):
+        """(target, source, destination, overlay, destination overlay)."""
+        def path(info):
+            return json.loads(info)['data']['device_path'] if info else None
+        base = os.path.join(
+            self._conf.libvirt.volume_migration_overlays_path,
+            '%s-%s' % (instance['uuid'], migration['id']))
+        return (os.path.basename(migration['device_name']),
+                path(migration['source_connection_info']),
+                path(migration['new_connection_info']),
+                base + '.qcow2', base + '-destination.qcow2')
+
+    def _create_overlay(self, path, backing):
+        processutils.execute('qemu-img', 'create', '-q', '-f', 'qcow2',
+                             '-b', backing, '-F', 'raw', path)
+
+    def _point_persistent_disk(self, guest, target, path):
+        """Makes the persistent definition use ``path`` for the disk.
+
+        libvirt updates it on its own only in some cases: check, and
+        rewrite it when it is not right.
+        """
+        if guest.get_disk_source(target, inactive=True) != path:
+            self._host.define_guest(config.with_disk_source(
+                guest.get_xml_desc(inactive=True), target, path, 'raw'))
+
+    def _commit_and_pivot(self, guest, target, progress):
+        device = guest.get_block_device(target)
+        if device.job() is None:
+            device.commit_active(
+                self._conf.libvirt.volume_migration_commit_bandwidth)
+        timeout = self._conf.libvirt.block_job_timeout
+        device.wait_ready(timeout, lambda cur, end: progress(
+            int(100 * cur / end)))
+        device.pivot(timeout)
+
+    @staticmethod
+    def _remove(*paths):
+        for path in paths:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
+    def start_volume_migration(self, instance, migration):
+        target, source, _dest, overlay, _ = self._migration_files(
+            instance, migration)
+        guest = self._guest(instance)
+        if not guest.is_active():
+            return OFFLINE
+        if not self.capabilities['supports_live_volume_migration']:
+            raise exception.VolumeMigrationNotPossible(
+                attachment_id=migration['attachment_id'],
+                reason='the server is running and this hypervisor cannot '
+                       'migrate its volumes live; stop it first.')
+        current = guest.get_disk_source(target)
+        if current == overlay:
+            return LIVE
+        if current != source:
+            raise exception.HypervisorError(
+                reason='disk %s uses %s, not the migration\'s source %s'
+                       % (target, current, source))
+        self._remove(overlay)
+        self._create_overlay(overlay, source)
+        guest.snapshot_disk(target, overlay)
+        return LIVE
+
+    def switch_volume_migration(self, instance, migration):
+        target, _source, dest, overlay, dest_overlay = (
+            self._migration_files(instance, migration))
+        guest = self._guest(instance)
+        if migration['mode'] == OFFLINE:
+            self._point_persistent_disk(guest, target, dest)
+            return
+        current = guest.get_disk_source(target)
+        if current in (dest_overlay, dest):
+            return
+        if current != overlay:
+            raise exception.HypervisorError(
+                reason='disk %s uses %s, not the migration overlay %s'
+                       % (target, current, overlay))
+        device = guest.get_block_device(target)
+        timeout = self._conf.libvirt.block_job_timeout
+        if device.job() is not None:
+            device.abort(timeout)  # a copy a crash interrupted
+        self._remove(dest_overlay)
+        self._create_overlay(dest_overlay, dest)
+        device.copy_shallow(dest_overlay, 'qcow2')
+        device.wait_ready(timeout)
+        device.pivot(timeout)
+
+    def finish_volume_migration(self, instance, migration, progress):
+        target, _source, dest, overlay, dest_overlay = (
+            self._migration_files(instance, migration))
+        guest = self._guest(instance)
+        if (guest.is_active()
+                and guest.get_disk_source(target) == dest_overlay):
+            self._commit_and_pivot(guest, target, progress)
+        self._point_persistent_disk(guest, target, dest)
+        self._remove(overlay, dest_overlay)
+
+    def cancel_volume_migration(self, instance, migration, progress):
+        target, source, dest, overlay, dest_overlay = (
+            self._migration_files(instance, migration))
+        guest = self._guest(instance)
+        if guest.is_active():
+            current = guest.get_disk_source(target)
+            if dest is not None and current in (dest_overlay, dest):
+                raise exception.HypervisorError(
+                    reason='disk %s already uses the destination' % target)
+            if current == overlay:
+                self._commit_and_pivot(guest, target, progress)
+        self._point_persistent_disk(guest, target, source)
+        self._remove(overlay, dest_overlay)

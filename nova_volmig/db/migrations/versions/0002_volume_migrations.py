@@ -34,7 +34,6 @@ def upgrade():
         sa.Column('device_name', sa.String(255), nullable=False),
         sa.Column('source_connection_info', sa.Text, nullable=False),
         sa.Column('new_connection_info', sa.Text),
-        sa.Column('overlay_path', sa.String(4096)),
         sa.Column('deleted', sa.Integer, nullable=False),
     )
     op.create_index('volume_migrations_attachment_id_idx',
