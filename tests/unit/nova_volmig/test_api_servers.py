@@ -26,7 +26,7 @@ def _action(api, server_id, body, status=202):
 def test_version_documents(api):
     root = api.get('/').json['versions'][0]
     assert (root['id'], root['min_version'], root['version']) == (
-        'v2.1', '2.1', '2.104')
+        'v2.1', '2.1', '2.105')
     assert api.get('/v2.1/').json['version']['id'] == 'v2.1'
 
 

@@ -223,10 +223,12 @@ def test_complete(api, attached, fake_rpc, admin_context):
     assert fake_rpc.calls == [('start', migration_id),
                               ('complete', migration_id)]
 
-    # A retry after a lost reply: the same answer, nothing done twice.
+    # A retry after a lost reply: the same answer. While completing, the
+    # compute service is asked again (it answers at once once the source
+    # is free, and its switch is idempotent).
     assert _complete(api, attachment_id, new_attachment_id).json[
         'volume_migration'] == record
-    assert len(fake_rpc.calls) == 2
+    assert fake_rpc.calls[2:] == [('complete', migration_id)]
     response = _complete(api, attachment_id, str(uuid.uuid4()), status=409)
     assert _error(response, 409) == (
         'The migration of attachment %s already switches to attachment '
@@ -242,6 +244,7 @@ def test_complete(api, attached, fake_rpc, admin_context):
     assert _task_state(api, server_id) is None
     assert _complete(api, attachment_id, new_attachment_id).json[
         'volume_migration'] == record
+    assert len(fake_rpc.calls) == 3  # completed: nothing more to ask
     response = _action(api, attachment_id, {'cancel': None}, status=409)
     assert _error(response, 409) == (
         'Cannot cancel a volume migration that is completed.')
@@ -331,8 +334,9 @@ def test_start_compute_unreachable(api, attached, fake_rpc):
     server_id, volume_id, attachment_id = attached
     fake_rpc.start_error = exception.ComputeUnavailable(reason='timed out')
     response = _start(api, attachment_id, status=503)
-    # Server-side failures keep their details in the log.
-    assert _error(response, 503) == 'Unexpected API error.'
+    # Our own 503s say why.
+    assert _error(response, 503) == (
+        'The compute service did not answer: timed out')
     record = _show(api, attachment_id)
     assert (record['status'], record['error']) == (
         'error', 'The compute service did not answer: timed out')
