@@ -256,7 +256,7 @@ class Deployment:
     def volume_path(self, volume):
         """Where the file backend keeps a volume (what Cinder would know)."""
         backend = volume['os-vol-host-attr:host'].split('@')[1].split('#')[0]
-        return os.path.join(self.state_dir, 'cinder', 'volumes', backend,
+        return os.path.join(self.state_dir, 'volumes', backend,
                             'volume-%s' % volume['id'])
 
     def attachment_path(self, attachment_id):
