@@ -2,8 +2,9 @@
 
 Makes two volumes under --dir: one fully allocated, one half allocated
 (random data in every other 64 MiB chunk, holes between). Times, with the
-page cache dropped before every run and the runs interleaved so that a
-slow spell of the disk hits every contender alike:
+page cache dropped before every run and the runs interleaved, each tool
+in turn first, so that a slow spell of the disk hits every contender
+alike:
 
 - our ``copy_volume`` within --dir (one filesystem: copy_file_range),
   ``qemu-img convert -t none -T none -m 8 -W`` and ``dd`` with direct I/O;
@@ -94,7 +95,10 @@ def _compare_tools(volumes, dst_dir, repeat):
     methods = {}
     for repetition in range(repeat):
         for name, src in volumes.items():
-            for tool in TOOLS:
+            # Each tool in turn runs first, right after another volume's
+            # writes that the disk may still be absorbing.
+            turn = repetition % len(TOOLS)
+            for tool in TOOLS[turn:] + TOOLS[:turn]:
                 dst = os.path.join(dst_dir, 'copy-of-' + name)
                 seconds, method = _run(tool, src, dst)
                 times.setdefault((name, tool), []).append(seconds)
@@ -202,6 +206,7 @@ def main():
     parser.add_argument('--repeat', type=int, default=3)
     args = parser.parse_args()
 
+    print('Load average at the start: %.1f %.1f %.1f' % os.getloadavg())
     directory = tempfile.mkdtemp(prefix='volmig-copy-bench-',
                                  dir=args.dir or '/var/tmp')
     try:
@@ -234,6 +239,8 @@ def main():
                 'MiB used'))
             for row in _reflinks(xfs_volumes, mountpoint, args.repeat):
                 print('%-6s %-10s %9.3f %14d %12.1f' % row)
+        print()
+        print('Load average at the end: %.1f %.1f %.1f' % os.getloadavg())
     finally:
         shutil.rmtree(directory)
 

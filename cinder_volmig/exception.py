@@ -31,3 +31,25 @@ class DriverNotFound(exception.VolmigException):
 
 class VolumeBackendError(exception.VolmigException):
     msg_fmt = 'Backend %(backend)s failed: %(reason)s'
+
+
+class MigrationNotFound(exception.NotFound):
+    msg_fmt = 'Volume migration %(migration_id)s could not be found.'
+
+
+class NovaConflict(exception.Conflict):
+    """Nova refused: it cannot suspend writes, or the state is wrong."""
+
+    msg_fmt = 'Nova refused: %(reason)s'
+
+
+class NovaNotFound(exception.NotFound):
+    msg_fmt = 'Nova has no migration of attachment %(attachment_id)s.'
+
+
+class NovaError(exception.VolmigException):
+    msg_fmt = 'Calling Nova failed: %(reason)s'
+
+
+class InvalidHost(exception.Invalid):
+    msg_fmt = 'Invalid host: %(reason)s'

@@ -36,7 +36,7 @@ class VolumeService:
             self.managers.append(volume_manager)
             self.services.append(service.RPCService(
                 'cinder-volume ' + volume_manager.host, server,
-                periodic=volume_manager.report_state,
+                periodic=volume_manager.periodic_tasks,
                 interval=conf.report_interval))
 
     def start(self):
@@ -46,6 +46,8 @@ class VolumeService:
             # Schedulable as soon as start() returns.
             volume_manager.report_state()
             rpc_service.start()
+        for volume_manager in self.managers:
+            volume_manager.resume_migrations()
 
     def stop(self):
         for rpc_service in reversed(self.services):

@@ -87,6 +87,12 @@ class VolumeCreateBody(wtypes.Base):
     scheduler_hints = wtypes.wsattr(json_object, name=SCHEDULER_HINTS)
 
 
+class VolumeActionBody(wtypes.Base):
+    # An object checked by the controller: WSME fails with a server error
+    # when a nested type gets a non-object.
+    migrate_volume = wtypes.wsattr(json_object, name='os-migrate_volume')
+
+
 class AttachmentCreate(wtypes.Base):
     volume_uuid = wtypes.wsattr(wtypes.text, mandatory=True)
     instance_uuid = wtypes.text
@@ -173,6 +179,7 @@ class Volume(wtypes.Base):
     cluster_name = wtypes.text
     volume_type_id = wtypes.text
     consumes_quota = bool
+    migration_progress = int
 
 
 class VolumeBody(wtypes.Base):

@@ -66,6 +66,10 @@ def volume(request, volume):
         view.volume_type_id = None
     if version >= '3.65':
         view.consumes_quota = True
+    if version >= '3.72' and request.context.is_admin:
+        # The latest migration's percentage; null if it never moved.
+        view.migration_progress = (volume.migrations[0].progress
+                                   if volume.migrations else None)
     return view
 
 

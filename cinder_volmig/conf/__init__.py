@@ -23,6 +23,12 @@ volume_opts = [
     cfg.StrOpt('storage_availability_zone', default='nova',
                help='Availability zone of the volumes this service '
                     'creates.'),
+    cfg.IntOpt('migration_bandwidth_limit', default=0, min=0,
+               help='Bytes per second one volume migration may copy; 0 '
+                    'means unlimited. A backend section may override it.'),
+    cfg.IntOpt('max_concurrent_migrations', default=2, min=1,
+               help='Migrations each backend\'s volume service copies at '
+                    'the same time; more wait in "starting".'),
 ]
 
 
@@ -37,6 +43,10 @@ def backend_opts(section):
         cfg.StrOpt('volumes_dir',
                    default='$state_path/volumes/%s' % section,
                    help='Directory of the volume files (file driver).'),
+        cfg.IntOpt('migration_bandwidth_limit', min=0,
+                   help='Bytes per second one migration from this backend '
+                        'may copy; 0 means unlimited; unset takes '
+                        '[DEFAULT] migration_bandwidth_limit.'),
     ]
 
 

@@ -152,8 +152,9 @@ def volume_destroy(context, volume_id):
 # Attachments
 
 def attachment_create(context, values):
-    attachment = models.VolumeAttachment(
-        id=uuidutils.generate_uuid(), deleted=False, **values)
+    """Creates an attachment; ``values`` may choose its id."""
+    values = dict({'id': uuidutils.generate_uuid()}, **values)
+    attachment = models.VolumeAttachment(deleted=False, **values)
     with CONTEXT.writer.using(context) as session:
         session.add(attachment)
         session.flush()
@@ -204,3 +205,131 @@ def attachment_destroy(context, attachment_id):
         context, attachment_id, {'attach_status': 'detaching'},
         {'attach_status': 'detached', 'detach_time': now, 'deleted': True,
          'deleted_at': now})
+
+
+# Migrations
+
+MIGRATION_FINISHED = ('success', 'error')
+
+
+def migration_create(context, volume_id, expected, volume_values, values):
+    """Claims the volume for a migration and records the migration.
+
+    One transaction: the volume's compare-and-swap on ``expected``, then
+    the check that it has at most one attachment (attachments are only
+    added to volumes that are not migrating, so none can appear once the
+    swap is made), then the migration row, which takes the attachment and
+    its instance. Returns None when the volume no longer matched
+    ``expected``; raises InvalidVolume (undoing the swap) when it is
+    attached more than once.
+    """
+    with CONTEXT.writer.using(context) as session:
+        # Writing first: see service_heartbeat.
+        if not db.compare_and_swap(
+                session, models.Volume, {'id': volume_id, 'deleted': False},
+                expected, volume_values):
+            return None
+        attachments = list(session.scalars(
+            sa.select(models.VolumeAttachment).filter_by(
+                volume_id=volume_id, deleted=False)))
+        if len(attachments) > 1:
+            raise exception.InvalidVolume(
+                reason='volume %s has %d attachments; a volume attached '
+                       'more than once cannot be migrated'
+                       % (volume_id, len(attachments)))
+        if attachments:
+            values = dict(values,
+                          src_attachment_id=attachments[0].id,
+                          instance_uuid=attachments[0].instance_uuid)
+        migration = models.VolumeMigration(
+            id=uuidutils.generate_uuid(), volume_id=volume_id, progress=0,
+            nova_started=False, **values)
+        session.add(migration)
+        session.flush()
+    return migration_get(context, migration.id)
+
+
+def migration_get(context, migration_id):
+    with CONTEXT.reader.using(context) as session:
+        migration = session.get(models.VolumeMigration, migration_id)
+    if migration is None:
+        raise exception.MigrationNotFound(migration_id=migration_id)
+    return migration
+
+
+def migration_get_unfinished(context, source_service_host):
+    """Migrations driven by one ``host@backend`` that have not ended."""
+    with CONTEXT.reader.using(context) as session:
+        return list(session.scalars(
+            sa.select(models.VolumeMigration).filter(
+                models.VolumeMigration.step.not_in(MIGRATION_FINISHED),
+                sa.or_(models.VolumeMigration.source_host
+                       == source_service_host,
+                       models.VolumeMigration.source_host.startswith(
+                           source_service_host + '#')))
+            .order_by(models.VolumeMigration.created_at)))
+
+
+def migration_compare_and_swap(context, migration_id, expected, values):
+    with CONTEXT.writer.using(context) as session:
+        return db.compare_and_swap(
+            session, models.VolumeMigration, {'id': migration_id},
+            expected, values)
+
+
+def migration_set_progress(context, migration_id, progress):
+    """Progress is a measurement, not a state: written unconditionally."""
+    with CONTEXT.writer.using(context) as session:
+        session.execute(
+            sa.update(models.VolumeMigration)
+            .where(models.VolumeMigration.id == migration_id)
+            .values(progress=progress)
+            .execution_options(synchronize_session=False))
+
+
+def migration_swap_identity(context, migration, dest_volume):
+    """The destination's data becomes the volume's, in one transaction.
+
+    The volume keeps its id and now lives on the destination under the
+    destination's data id; the destination attachment moves to it, the
+    source attachment and the temporary destination row go. Returns
+    whether the swap was made (False when another worker made it).
+    """
+    now = timeutils.utcnow()
+    with CONTEXT.writer.using(context) as session:
+        if not db.compare_and_swap(
+                session, models.VolumeMigration, {'id': migration.id},
+                {'step': 'swapping'}, {'step': 'deleting_source'}):
+            return False
+        if not db.compare_and_swap(
+                session, models.Volume,
+                {'id': migration.volume_id, 'deleted': False},
+                {'migration_status': 'completing'},
+                {'host': migration.dest_host,
+                 'name_id': dest_volume.name_id or dest_volume.id,
+                 'service_uuid': dest_volume.service_uuid}):
+            raise exception.InvalidVolume(
+                reason='volume %s left "completing" during its migration'
+                       % migration.volume_id)
+        if migration.dst_attachment_id:
+            session.execute(
+                sa.update(models.VolumeAttachment)
+                .where(models.VolumeAttachment.id
+                       == migration.dst_attachment_id)
+                .values(volume_id=migration.volume_id)
+                .execution_options(synchronize_session=False))
+        if migration.src_attachment_id:
+            session.execute(
+                sa.update(models.VolumeAttachment)
+                .where(models.VolumeAttachment.id
+                       == migration.src_attachment_id,
+                       models.VolumeAttachment.deleted.is_(False))
+                .values(attach_status='detached', detach_time=now,
+                        deleted=True, deleted_at=now)
+                .execution_options(synchronize_session=False))
+        session.execute(
+            sa.update(models.Volume)
+            .where(models.Volume.id == dest_volume.id)
+            .values(status='deleted', deleted=True, deleted_at=now)
+            .execution_options(synchronize_session=False))
+    return True

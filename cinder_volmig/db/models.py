@@ -73,6 +73,11 @@ class Volume(Base, TimestampMixin, SoftDeleteMixin):
                     'VolumeAttachment.deleted == false())',
         order_by='VolumeAttachment.created_at')
 
+    migrations = orm.relationship(
+        'VolumeMigration', lazy='selectin', viewonly=True,
+        primaryjoin='VolumeMigration.volume_id == Volume.id',
+        order_by='VolumeMigration.created_at.desc()')
+
 
 class VolumeAttachment(Base, TimestampMixin, SoftDeleteMixin):
     __tablename__ = 'volume_attachment'
@@ -92,3 +97,40 @@ class VolumeAttachment(Base, TimestampMixin, SoftDeleteMixin):
     attach_status = sa.Column(sa.String(255), nullable=False)
     connector = sa.Column(sa.JSON)
     connection_info = sa.Column(sa.JSON)
+
+
+class VolumeMigration(Base, TimestampMixin):
+    """One migration of a volume, and how far it got.
+
+    ``step`` is written before the side effect it names, so that a
+    restarted volume service knows what may have happened and finishes
+    or undoes it.
+    """
+
+    __tablename__ = 'volume_migrations'
+    __table_args__ = (
+        sa.Index('volume_migrations_volume_id_idx', 'volume_id'),
+        sa.Index('volume_migrations_step_idx', 'step'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    volume_id = sa.Column(sa.String(36), sa.ForeignKey('volumes.id'),
+                          nullable=False)
+    # Where the data was and under which id (the source to delete).
+    source_host = sa.Column(sa.String(255), nullable=False)
+    source_name_id = sa.Column(sa.String(36), nullable=False)
+    dest_host = sa.Column(sa.String(255), nullable=False)
+    # Chosen before the rows they name are created.
+    dest_volume_id = sa.Column(sa.String(36))
+    src_attachment_id = sa.Column(sa.String(36))
+    dst_attachment_id = sa.Column(sa.String(36))
+    instance_uuid = sa.Column(sa.String(36))
+    previous_status = sa.Column(sa.String(255), nullable=False)
+    lock_volume = sa.Column(sa.Boolean, nullable=False, default=False)
+    force_host_copy = sa.Column(sa.Boolean, nullable=False, default=False)
+    # Nova may have suspended writes: undoing must call cancel.
+    nova_started = sa.Column(sa.Boolean, nullable=False, default=False)
+    step = sa.Column(sa.String(255), nullable=False)
+    progress = sa.Column(sa.Integer, nullable=False, default=0)
+    copy_method = sa.Column(sa.String(255))
+    error = sa.Column(sa.Text)

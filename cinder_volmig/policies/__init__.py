@@ -42,6 +42,9 @@ _RULES = [
           'POST', '/attachments/{attachment_id}/action (os-complete)'),
     _rule('volume:attachment_delete', _MEMBER, 'Delete an attachment.',
           'DELETE', '/attachments/{attachment_id}'),
+    _rule('volume_extension:volume_admin_actions:migrate_volume',
+          volmig_policy.ADMIN, 'Migrate a volume to another backend.',
+          'POST', '/volumes/{volume_id}/action (os-migrate_volume)'),
     _rule('volume_extension:services:index', volmig_policy.ADMIN,
           'List volume services.', 'GET', '/os-services'),
 ]

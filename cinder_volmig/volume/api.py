@@ -28,6 +28,7 @@ _DELETABLE = ('available', 'error', 'error_deleting')
 _FORCE_DELETABLE = _DELETABLE + ('creating', 'deleting')
 # A migration whose status is one of these no longer holds the volume.
 _MIGRATION_IDLE = (None, 'success', 'error')
+_MIGRATABLE = ('available', 'in-use')
 
 
 def service_is_up(conf, service):
@@ -153,6 +154,95 @@ class API:
                            if volume.migration_status else ''))
         self._cast(self.rpcapi.delete_volume, context, volume, 'deleting',
                    'error_deleting')
+
+    # Migration
+
+    def _destination(self, context, destination):
+        """The up volume service and pool ``host@backend[#pool]`` names,
+        as ``(service, 'host@backend#pool')``."""
+        host, _, pool = destination.partition('#')
+        services = db_api.service_get_all(context, binary=manager.BINARY,
+                                          host=host) if host else []
+        if not services:
+            raise exception.InvalidHost(
+                reason='destination %s is unknown: no volume service '
+                       'runs there' % destination)
+        [service] = services
+        backend = (service.capabilities or {}).get('volume_backend_name')
+        if pool and pool != backend:
+            raise exception.InvalidHost(
+                reason='destination %s is unknown: backend %s has only '
+                       'pool %s' % (destination, host, backend))
+        if service.disabled or not service_is_up(self.conf, service):
+            raise exception.InvalidHost(
+                reason='the volume service of destination %s is down'
+                       % destination)
+        return service, '%s#%s' % (host, backend)
+
+    @staticmethod
+    def _check_migratable(volume, service):
+        if volume.migration_status not in _MIGRATION_IDLE:
+            raise exception.InvalidVolume(
+                reason='volume %s is already being migrated (migration '
+                       'status %s)' % (volume.id, volume.migration_status))
+        if volume.status not in _MIGRATABLE:
+            raise exception.InvalidVolume(
+                reason='volume %s is %s; only an available or in-use '
+                       'volume can be migrated' % (volume.id, volume.status))
+        if len(volume.attachments) > 1:
+            raise exception.InvalidVolume(
+                reason='volume %s has %d attachments; a volume attached '
+                       'more than once cannot be migrated'
+                       % (volume.id, len(volume.attachments)))
+        if rpcapi.service_host(volume.host) == service.host:
+            raise exception.InvalidHost(
+                reason='volume %s is already on %s' % (volume.id,
+                                                       service.host))
+
+    def migrate_volume(self, context, volume_id, destination,
+                       force_host_copy=False, lock_volume=False):
+        """Moves the volume's data to ``destination`` (host@backend[#pool]),
+        keeping its id. Returns the migration once its service has it."""
+        volume = self.get(context, volume_id)
+        service, dest_host = self._destination(context, destination)
+        self._check_migratable(volume, service)
+        volume_values = {'migration_status': 'starting'}
+        # Locking shows, as Cinder, that nothing else may touch it.
+        if lock_volume and volume.status == 'available':
+            volume_values['status'] = 'maintenance'
+        migration = db_api.migration_create(
+            context, volume.id,
+            {'status': volume.status, 'host': volume.host,
+             'migration_status': _MIGRATION_IDLE},
+            volume_values,
+            {'source_host': volume.host,
+             'source_name_id': volume.name_id or volume.id,
+             'dest_host': dest_host,
+             'previous_status': volume.status,
+             'lock_volume': bool(lock_volume),
+             'force_host_copy': bool(force_host_copy),
+             'step': 'starting'})
+        if migration is None:
+            # Changed under us: explain with what it is now.
+            self._check_migratable(self.get(context, volume_id), service)
+            raise exception.InvalidVolume(
+                reason='volume %s changed while the migration was being '
+                       'started; try again' % volume.id)
+        try:
+            self.rpcapi.migrate_volume(context, volume, migration.id)
+        except messaging.MessagingException:
+            LOG.exception('Could not reach the service of volume %s',
+                          volume.id)
+            db_api.migration_compare_and_swap(
+                context, migration.id, {'step': 'starting'},
+                {'step': 'error', 'error': 'volume service unreachable'})
+            db_api.volume_compare_and_swap(
+                context, volume.id, {'migration_status': 'starting'},
+                {'migration_status': 'error', 'status': volume.status})
+            raise volmig_exception.ServiceUnavailable(
+                reason='volume service %s is unreachable'
+                       % rpcapi.service_host(volume.host))
+        return migration
 
     # Attachments (Cinder's 3.27+ flow: create, update, complete, delete)
 

@@ -40,6 +40,11 @@ class VolumeDriver(abc.ABC):
         """Deletes the volume's data; deleting a missing volume succeeds."""
 
     @abc.abstractmethod
+    def local_path(self, volume):
+        """Path of the volume's data on this host, which the migration
+        copy reads or writes."""
+
+    @abc.abstractmethod
     def initialize_connection(self, volume, connector):
         """Connection info with which the host in ``connector`` reaches
         the volume: ``{"driver_volume_type": …, "data": {…}}``."""

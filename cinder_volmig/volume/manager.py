@@ -1,11 +1,14 @@
 """The volume manager: one per backend, the RPC endpoint of its service."""
 
+import threading
+
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
 from cinder_volmig import exception
 from cinder_volmig.db import api as db_api
 from cinder_volmig.volume import drivers
+from cinder_volmig.volume import migration
 from cinder_volmig.volume import rpcapi
 from volmig_common import context as volmig_context
 
@@ -21,11 +24,15 @@ class VolumeManager:
 
     def __init__(self, conf, backend_config, section):
         self.conf = conf
+        self.backend_config = backend_config
         self.backend_name = backend_config.volume_backend_name
         # What the RPC server and the services table know this backend as.
         self.host = '%s@%s' % (conf.host, section)
         self.driver = drivers.load(backend_config.volume_driver,
                                    backend_config, self.backend_name)
+        self.migrator = migration.Migrator(conf, self)
+        # Set once every backend of the service serves RPC.
+        self._serving = threading.Event()
 
     @property
     def pool_host(self):
@@ -44,6 +51,21 @@ class VolumeManager:
                 self.create_volume(ctxt, volume.id)
             else:
                 self.delete_volume(ctxt, volume.id)
+
+    def resume_migrations(self):
+        """Finishes or undoes the migrations this backend drives that no
+        thread runs: all of them after a restart, failed ones later.
+
+        Called once every backend of the service serves RPC, since a
+        migration calls its destination's service.
+        """
+        self._serving.set()
+        return self.migrator.resume_all(volmig_context.get_admin_context())
+
+    def periodic_tasks(self):
+        self.report_state()
+        if self._serving.is_set():
+            self.resume_migrations()
 
     def report_state(self):
         """The heartbeat: proves this backend alive, publishes its stats."""
@@ -89,3 +111,37 @@ class VolumeManager:
     def terminate_connection(self, context, volume_id, connector):
         volume = db_api.volume_get(context, volume_id)
         self.driver.terminate_connection(volume, connector)
+
+    # Migration: this backend as the source
+
+    def migrate_volume(self, context, migration_id):
+        self.migrator.start(volmig_context.get_admin_context(), migration_id)
+
+    # Migration: this backend as the destination
+
+    @messaging.expected_exceptions(exception.VolumeNotFound)
+    def create_migration_destination(self, context, volume_id):
+        volume = db_api.volume_get(context, volume_id)
+        self.driver.create_volume(volume)
+        db_api.volume_compare_and_swap(
+            context, volume_id, {'status': 'creating'},
+            {'status': 'available'})
+
+    @messaging.expected_exceptions(exception.VolumeNotFound)
+    def get_local_path(self, context, volume_id):
+        return self.driver.local_path(db_api.volume_get(context, volume_id))
+
+    def delete_migration_destination(self, context, volume_id):
+        try:
+            volume = db_api.volume_get(context, volume_id)
+        except exception.VolumeNotFound:
+            return
+        if not (volume.migration_status or '').startswith('target:'):
+            raise exception.InvalidVolume(
+                reason='volume %s is not a migration destination'
+                       % volume_id)
+        self.driver.delete_volume(volume)
+        db_api.volume_compare_and_swap(
+            context, volume_id, {'status': volume.status},
+            {'status': 'deleting'})
+        db_api.volume_destroy(context, volume_id)

@@ -225,8 +225,8 @@ def test_bad_requests(deployment):
         404)
     error(deployment.compute.get('/os-volume-migrations', version='2.104'),
           404)
-    versions = deployment.compute.get('/', version='2.1').json()
-    assert versions['versions'][0]['version'] == '2.105'
+    version = deployment.compute.get('/', version='2.1').json()['version']
+    assert version['version'] == '2.105'
 
 
 def test_retries_do_nothing_twice(deployment):

@@ -8,10 +8,11 @@ from cinder_volmig.api.controllers import volumes
 from volmig_common import microversion
 from volmig_common import versions as volmig_versions
 
-# 3.0 to 3.71: what python-cinderclient 9.x and openstacksdk speak.
-VERSIONS = microversion.VersionRange('volume', '3.0', '3.71')
+# 3.0 to 3.71: what python-cinderclient 9.x and openstacksdk speak;
+# 3.72 adds migration_progress to volumes (admins only).
+VERSIONS = microversion.VersionRange('volume', '3.0', '3.72')
 VERSION_ID = 'v3.0'
-UPDATED = '2023-08-31T00:00:00Z'
+UPDATED = '2025-02-01T00:00:00Z'
 
 
 def _version_entry():

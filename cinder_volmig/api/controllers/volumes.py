@@ -8,6 +8,8 @@ from cinder_volmig.api import views
 from cinder_volmig.api.controllers import base
 from volmig_common import exception
 
+CLUSTER_VERSION = '3.16'
+
 # Ways to create a volume from something else, which this service lacks.
 _UNSUPPORTED_SOURCES = ('snapshot_id', 'source_volid', 'imageRef',
                         'backup_id', 'consistencygroup_id', 'group_id')
@@ -36,7 +38,7 @@ def _list_volumes(all_tenants, project_id, name, status, migration_status,
 
 
 class VolumesController(rest.RestController):
-    _custom_actions = {'detail': ['GET']}
+    _custom_actions = {'detail': ['GET'], 'action': ['POST']}
 
     @types.expose(types.VolumeList, types.text, types.text, types.text,
                   types.text, types.text, types.text, types.text)
@@ -102,3 +104,52 @@ class VolumesController(rest.RestController):
         if force:
             base.authorize('volume:force_delete')
         request.volume_api.delete(request.context, volume_id, force=force)
+
+    @types.expose(None, types.text, body=types.VolumeActionBody,
+                  status_code=202)
+    def action(self, volume_id, body):
+        """os-migrate_volume, the only volume action (admins only)."""
+        base.authorize('volume_extension:volume_admin_actions:migrate_volume')
+        if not types.is_set(body.migrate_volume):
+            raise exception.Invalid(
+                message='The only volume action is os-migrate_volume.')
+        request = pecan.request
+        spec = _migrate_spec(body.migrate_volume)
+        host = spec.get('host')
+        cluster = spec.get('cluster')
+        if cluster is not None and request.version < CLUSTER_VERSION:
+            raise exception.Invalid(
+                message='cluster needs volume API version %s or later.'
+                        % CLUSTER_VERSION)
+        if (host is None) == (cluster is None):
+            raise exception.Invalid(
+                message='Exactly one of host and cluster must name the '
+                        'destination.')
+        flags = {name: spec.get(name) is not None
+                 and base.as_bool(name, spec[name])
+                 for name in ('force_host_copy', 'lock_volume')}
+        # Each backend's service is its own cluster.
+        request.volume_api.migrate_volume(
+            request.context, volume_id,
+            host if host is not None else cluster, **flags)
+
+
+# What `cinder migrate` and `openstack volume migrate` send; the booleans
+# may come as strings ("True").
+_MIGRATE_KEYS = ('host', 'cluster', 'force_host_copy', 'lock_volume')
+
+
+def _migrate_spec(spec):
+    if spec is None:
+        raise exception.Invalid(
+            message='os-migrate_volume needs an object with a host.')
+    unknown = sorted(set(spec) - set(_MIGRATE_KEYS))
+    if unknown:
+        raise exception.Invalid(
+            message='Unknown keys in os-migrate_volume: %s.'
+                    % ', '.join(unknown))
+    for key in ('host', 'cluster'):
+        if not isinstance(spec.get(key), (str, type(None))):
+            raise exception.Invalid(
+                message='%s must be a string, got %r.' % (key, spec[key]))
+    return spec

@@ -19,24 +19,24 @@ class FileDriver(driver.VolumeDriver):
     def do_setup(self):
         os.makedirs(self.config.volumes_dir, exist_ok=True)
 
-    def volume_path(self, volume):
+    def local_path(self, volume):
         return os.path.join(os.path.abspath(self.config.volumes_dir),
                             'volume-%s' % driver.data_id(volume))
 
     def create_volume(self, volume):
         # Truncating allocates nothing: creation is instant at any size.
-        with open(self.volume_path(volume), 'ab') as volume_file:
+        with open(self.local_path(volume), 'ab') as volume_file:
             volume_file.truncate(volume.size * driver.GiB)
 
     def delete_volume(self, volume):
         try:
-            os.unlink(self.volume_path(volume))
+            os.unlink(self.local_path(volume))
         except FileNotFoundError:
             LOG.info('Volume file of %s was already gone', volume.id)
 
     def initialize_connection(self, volume, connector):
         return {'driver_volume_type': 'file',
-                'data': {'device_path': self.volume_path(volume),
+                'data': {'device_path': self.local_path(volume),
                          'format': 'raw'}}
 
     def terminate_connection(self, volume, connector):

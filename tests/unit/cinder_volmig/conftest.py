@@ -10,10 +10,13 @@ from cinder_volmig import services
 from cinder_volmig.api import app as api_app
 from cinder_volmig.db import api as db_api
 from cinder_volmig.db import migration
+from cinder_volmig.volume import migration as volume_migration
+from tests.unit.cinder_volmig import fakes
 from tests.unit.cinder_volmig import helpers
 from volmig_common import context
 from volmig_common import db
 from volmig_common import rpc
+from volmig_common import wsgi
 
 
 @pytest.fixture
@@ -62,3 +65,23 @@ def volume_service(conf, admin_context):
 def api(conf, volume_service):
     return webtest.TestApp(api_app.build_app(conf),
                            extra_environ={'HTTP_X_AUTH_TOKEN': helpers.TOKEN})
+
+
+@pytest.fixture
+def fake_nova(conf):
+    """FakeNova over real HTTP, where [nova] points."""
+    nova = fakes.FakeNova()
+    server = wsgi.Server('fake-nova', nova, '127.0.0.1', 0)
+    server.start()
+    conf.set_override('auth_type', 'none', group='nova')
+    conf.set_override('endpoint_override',
+                      'http://127.0.0.1:%d/v2.1' % server.port, group='nova')
+    yield nova
+    server.stop()
+
+
+@pytest.fixture
+def fake_copy(monkeypatch):
+    copy = fakes.FakeCopy()
+    monkeypatch.setattr(volume_migration.volume_copy, 'copy_volume', copy)
+    return copy

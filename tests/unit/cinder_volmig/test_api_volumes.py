@@ -15,10 +15,10 @@ MISSING = '0b8c6a0e-8f5f-4e0c-9a8e-7d6f3c1b2a90'
 def test_version_documents_let_clients_negotiate(api):
     root = api.get('/', status=300).json['versions']
     assert [(v['id'], v['min_version'], v['version']) for v in root] == [
-        ('v3.0', '3.0', '3.71')]
+        ('v3.0', '3.0', '3.72')]
     v3 = api.get('/v3/').json['version']
     assert v3['links'][0]['href'].endswith('/v3/')
-    assert v3['version'] == '3.71'
+    assert v3['version'] == '3.72'
 
 
 def test_create_makes_a_sparse_file_and_becomes_available(api, conf):
@@ -98,7 +98,7 @@ def test_migration_targets_are_hidden_from_listings(api, admin_context):
 @pytest.mark.parametrize('version, present, absent', [
     ('3.0', [], ['service_uuid', 'shared_targets', 'volume_type_id',
                  'group_id']),
-    ('3.71', ['service_uuid', 'shared_targets', 'volume_type_id',
+    ('3.72', ['service_uuid', 'shared_targets', 'volume_type_id',
               'group_id', 'provider_id', 'cluster_name'], []),
 ])
 def test_fields_follow_the_microversion(api, version, present, absent):
@@ -176,7 +176,7 @@ def test_bad_limit_and_boolean_are_400(api):
 
 
 def test_unsupported_microversion_is_406(api):
-    assert_error(api.get(url('/volumes'), headers=helpers.headers('3.72'),
+    assert_error(api.get(url('/volumes'), headers=helpers.headers('3.73'),
                          expect_errors=True), 406, '3.72')
 
 

@@ -37,21 +37,21 @@ def test_create_is_sparse_and_idempotent(driver):
     volume = _volume(size=3)
     driver.create_volume(volume)
     driver.create_volume(volume)
-    stat = os.stat(driver.volume_path(volume))
+    stat = os.stat(driver.local_path(volume))
     assert stat.st_size == 3 * 1024 ** 3
     assert stat.st_blocks == 0
 
 
 def test_data_lives_under_name_id_when_set(driver):
     volume = _volume(name_id=NAME_ID)
-    assert driver.volume_path(volume).endswith('volume-' + NAME_ID)
+    assert driver.local_path(volume).endswith('volume-' + NAME_ID)
 
 
 def test_delete_removes_the_file_and_tolerates_a_missing_one(driver):
     volume = _volume()
     driver.create_volume(volume)
     driver.delete_volume(volume)
-    assert not os.path.exists(driver.volume_path(volume))
+    assert not os.path.exists(driver.local_path(volume))
     driver.delete_volume(volume)
 
 
@@ -59,7 +59,7 @@ def test_connection_info_is_the_absolute_path(driver):
     volume = _volume()
     info = driver.initialize_connection(volume, {'host': 'h'})
     assert info == {'driver_volume_type': 'file',
-                    'data': {'device_path': driver.volume_path(volume),
+                    'data': {'device_path': driver.local_path(volume),
                              'format': 'raw'}}
     assert os.path.isabs(info['data']['device_path'])
     driver.terminate_connection(volume, {'host': 'h'})

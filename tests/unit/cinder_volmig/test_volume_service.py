@@ -39,7 +39,7 @@ def test_create_and_delete(volume_service, admin_context):
     manager.create_volume(admin_context, volume.id)
     volume = db_api.volume_get(admin_context, volume.id)
     assert volume.status == 'available'
-    path = manager.driver.volume_path(volume)
+    path = manager.driver.local_path(volume)
     assert os.path.exists(path)
     assert db_api.volume_compare_and_swap(
         admin_context, volume.id, {'status': 'available'},
@@ -109,4 +109,4 @@ def test_connection_over_rpc(volume_service, conf, admin_context):
                          status='available')
     info = volume_api.API(conf).rpcapi.initialize_connection(
         admin_context, volume, {'host': 'h'})
-    assert info['data']['device_path'] == manager.driver.volume_path(volume)
+    assert info['data']['device_path'] == manager.driver.local_path(volume)

@@ -1,0 +1,60 @@
+"""A thin client of Nova's volume migrations (compute 2.105)."""
+
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import loading as ks_loading
+
+from cinder_volmig import conf as cinder_conf
+from cinder_volmig import exception
+
+API_VERSION = 'compute 2.105'
+_PATH = '/os-volume-migrations'
+
+
+def _reason(error):
+    return getattr(error, 'details', None) or str(error)
+
+
+class ComputeAPI:
+    """Asks Nova, as the volume service itself, to stop and switch
+    writing a volume; every call names the source attachment."""
+
+    def __init__(self, conf):
+        group = cinder_conf.NOVA_GROUP
+        auth = ks_loading.load_auth_from_conf_options(conf, group)
+        session = ks_loading.load_session_from_conf_options(conf, group,
+                                                            auth=auth)
+        self._adapter = ks_loading.load_adapter_from_conf_options(
+            conf, group, session=session, auth=auth)
+
+    def _request(self, method, url, attachment_id, body=None):
+        try:
+            response = self._adapter.request(
+                url, method, json=body,
+                headers={'OpenStack-API-Version': API_VERSION})
+        except ks_exceptions.NotFound:
+            raise exception.NovaNotFound(attachment_id=attachment_id)
+        except ks_exceptions.Conflict as e:
+            raise exception.NovaConflict(reason=_reason(e))
+        except ks_exceptions.ClientException as e:
+            raise exception.NovaError(reason=_reason(e))
+        return response.json() if response.content else None
+
+    def start(self, attachment_id):
+        """Returns once Nova no longer writes the attachment's volume."""
+        body = {'volume_migration': {'attachment_id': attachment_id}}
+        return self._request('POST', _PATH, attachment_id,
+                             body)['volume_migration']
+
+    def complete(self, attachment_id, new_attachment_id):
+        """Returns once the source attachment is no longer in use."""
+        body = {'complete': {'new_attachment_id': new_attachment_id}}
+        return self._request('POST', '%s/%s/action' % (_PATH, attachment_id),
+                             attachment_id, body)['volume_migration']
+
+    def cancel(self, attachment_id):
+        self._request('POST', '%s/%s/action' % (_PATH, attachment_id),
+                      attachment_id, {'cancel': None})
+
+    def show(self, attachment_id):
+        return self._request('GET', '%s/%s' % (_PATH, attachment_id),
+                             attachment_id)['volume_migration']
