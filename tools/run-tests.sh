@@ -8,4 +8,7 @@ cd "$(dirname "$0")/.."
 tools/install.sh test
 tools/start-libvirtd.sh
 tools/setup-test-dbs.sh
-exec .venv/bin/python -m pytest -p no:cacheprovider "${@:-tests}"
+# Test files run in parallel, each whole in one worker: the functional
+# ones share a deployment per file. Most of the time is spent waiting.
+exec .venv/bin/python -m pytest -p no:cacheprovider -n 3 --dist loadfile \
+    "${@:-tests}"

@@ -36,7 +36,10 @@ LOG = logging.getLogger(__name__)
 MiB = 1024 ** 2
 # _IOW(0x94, 9, int) from linux/fs.h.
 FICLONE = 0x40049409
-WORKERS = 8
+# Measured on a 2-core host (benchmarks/README.rst): more kernel copies in
+# flight only contend for the page cache, while direct I/O, like qemu-img
+# with its 8 requests, gains from a deeper queue.
+WORKERS = {'copy_file_range': 4, 'parallel': 8}
 CHUNK_SIZE = 8 * MiB
 # Covers the logical block size of any disk.
 DIRECT_ALIGNMENT = 4096
@@ -131,7 +134,8 @@ def _copy(src, dst, report, bandwidth_limit):
         chunk_size = max(MiB, min(CHUNK_SIZE, quarter))
     copier = _ChunkCopier(src, dst, chunk_size)
     limiter = _RateLimiter(bandwidth_limit) if bandwidth_limit else None
-    run = _Run(copier, _chunks(ranges, chunk_size), limiter)
+    run = _Run(copier, _chunks(ranges, chunk_size), limiter,
+               WORKERS[copier.method])
     try:
         run.wait(lambda: report(run.done, total))
     finally:
@@ -168,7 +172,8 @@ class _ChunkCopier:
         self.src = src
         self.dst = dst
         self.chunk_size = chunk_size
-        self.method = 'copy_file_range'
+        self.method = ('copy_file_range' if _kernel_copy_works(src, dst)
+                       else 'parallel')
         self._buffers = threading.local()
         self._lock = threading.Lock()
         self._direct = None
@@ -182,8 +187,8 @@ class _ChunkCopier:
             try:
                 self._copy_in_kernel(offset, length)
             except OSError as exc:
-                # Only the first chunks can fail so: support depends on
-                # the pair of filesystems, not on the data.
+                # Some filesystems refuse only real copies (NFS without
+                # server-side copy); only the first chunks can fail so.
                 if exc.errno not in UNSUPPORTED:
                     raise
                 LOG.debug('No copy_file_range (%s), copying in parallel',
@@ -209,8 +214,8 @@ class _ChunkCopier:
         """The files opened again for direct I/O, or () if impossible.
 
         Across filesystems, direct I/O spares the CPU two copies through
-        the page cache, which made the copy twice as slow as qemu-img on
-        a busy host (see benchmarks/README.rst).
+        the page cache, which made the copy up to twice as slow as
+        qemu-img on a busy host (see benchmarks/README.rst).
         """
         with self._lock:
             if self._direct is None:
@@ -257,6 +262,17 @@ class _ChunkCopier:
             done += os.pwritev(dst, [data[done:]], offset + done)
 
 
+def _kernel_copy_works(src, dst):
+    """Whether copy_file_range works between these files at all."""
+    try:
+        os.copy_file_range(src, dst, 0, 0, 0)
+    except OSError as exc:
+        if exc.errno not in UNSUPPORTED:
+            raise
+        return False
+    return True
+
+
 def _reopen(fd, flags):
     return os.open('/proc/self/fd/%d' % fd, flags | os.O_CLOEXEC)
 
@@ -289,7 +305,7 @@ class _RateLimiter:
 class _Run:
     """Worker threads copying chunks until all are done or one fails."""
 
-    def __init__(self, copier, chunks, limiter):
+    def __init__(self, copier, chunks, limiter, workers):
         self._copier = copier
         self._chunks = chunks
         self._limiter = limiter
@@ -298,9 +314,9 @@ class _Run:
         self._error = None
         self.done = 0
         self._threads = [
-            threading.Thread(target=self._work, daemon=True,
+            threading.Thread(target=self._work,
                              name='volume-copy-%d' % number)
-            for number in range(WORKERS)]
+            for number in range(workers)]
 
     def wait(self, on_progress):
         """Runs the copy to its end, calling ``on_progress`` meanwhile."""

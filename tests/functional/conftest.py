@@ -29,19 +29,3 @@ def deployment(guest_image, tmp_path_factory):
     deploy.start()
     yield deploy
     deploy.stop()
-
-
-_REPORT = []
-
-
-@pytest.fixture
-def report():
-    """Lines for the end of the run: measurements, never assertions."""
-    return _REPORT.append
-
-
-def pytest_terminal_summary(terminalreporter):
-    if _REPORT:
-        terminalreporter.section('measurements')
-        for line in _REPORT:
-            terminalreporter.write_line(line)

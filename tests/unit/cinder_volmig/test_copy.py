@@ -223,7 +223,16 @@ def test_reflink_of_an_odd_sized_file(xfs):
     _assert_same(src, dst)
 
 
-def test_across_filesystems_copies_in_parallel(xfs, tmp_path):
+def test_across_filesystems_copies_in_parallel_with_direct_io(
+        xfs, tmp_path, monkeypatch):
+    reopened = []
+    real_reopen = copy._reopen
+
+    def recording_reopen(fd, flags):
+        reopened.append(flags)
+        return real_reopen(fd, flags)
+
+    monkeypatch.setattr(copy, '_reopen', recording_reopen)
     data_at = ((0, 20 * MiB), (30 * MiB, 9 * MiB + 5))
     src = _write(os.path.join(xfs, 'cross'), 48 * MiB, data_at)
     dst = _destination(tmp_path / 'dst', 48 * MiB)
@@ -231,6 +240,7 @@ def test_across_filesystems_copies_in_parallel(xfs, tmp_path):
     result = copy.copy_volume(src, dst)
 
     assert result.method == 'parallel'
+    assert reopened == [os.O_RDONLY | os.O_DIRECT, os.O_WRONLY | os.O_DIRECT]
     assert result.bytes_copied == 29 * MiB + 4096
     _assert_same(src, dst)
 
@@ -238,6 +248,40 @@ def test_across_filesystems_copies_in_parallel(xfs, tmp_path):
 def test_from_tmpfs_to_disk_copies_in_parallel(tmpfs, tmp_path):
     src = _write(os.path.join(tmpfs(32 * MiB), 'src'), 24 * MiB + 1)
     dst = _destination(tmp_path / 'dst', 24 * MiB + 1)
+
+    result = copy.copy_volume(src, dst)
+
+    assert result.method == 'parallel'
+    _assert_same(src, dst)
+
+
+def test_falls_back_when_the_kernel_refuses_real_copies(tmp_path,
+                                                      monkeypatch):
+    real_copy_file_range = os.copy_file_range
+
+    def refusing_copy_file_range(src, dst, count, *offsets):
+        if count:
+            raise OSError(errno.EOPNOTSUPP, os.strerror(errno.EOPNOTSUPP))
+        return real_copy_file_range(src, dst, count, *offsets)
+
+    monkeypatch.setattr(os, 'copy_file_range', refusing_copy_file_range)
+    src = _write(tmp_path / 'src', 40 * MiB, ((0, 17 * MiB),))
+    dst = _destination(tmp_path / 'dst', 40 * MiB)
+
+    result = copy.copy_volume(src, dst)
+
+    assert result.method == 'parallel'
+    _assert_same(src, dst)
+
+
+def test_parallel_copy_without_direct_io(xfs, tmp_path, monkeypatch):
+    def no_direct_io(fd, flags):
+        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+
+    monkeypatch.setattr(copy, '_reopen', no_direct_io)
+    src = _write(os.path.join(xfs, 'buffered'), 40 * MiB,
+                 ((MiB, 20 * MiB + 3),))
+    dst = _destination(tmp_path / 'dst', 40 * MiB)
 
     result = copy.copy_volume(src, dst)
 
