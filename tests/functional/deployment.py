@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from xml.etree import ElementTree
 
 import requests
@@ -25,6 +26,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
 COMPUTE_VERSION = '2.104'
 MIGRATION_VERSION = '2.105'
 VOLUME_VERSION = '3.71'
+
+
+def uuid4():
+    return str(uuid.uuid4())
 
 
 def free_port():
@@ -83,11 +88,14 @@ class APIClient:
 class Deployment:
     """``volmig-all-in-one`` with its state in ``state_dir``."""
 
-    def __init__(self, state_dir, image_dir, nova_conf=None):
+    def __init__(self, state_dir, image_dir, nova_conf=None,
+                 cinder_conf=None, backends=('backend1', 'backend2')):
         self.state_dir = state_dir
         self.image_dir = image_dir
-        # Extra [section] -> {option: value} for nova.conf.
-        self.nova_conf = nova_conf or {}
+        # Extra {section: {option: value}} for each service's file.
+        self.extra_conf = {'nova': nova_conf or {},
+                           'cinder': cinder_conf or {}}
+        self.backends = backends
         self.nova_port = free_port()
         self.cinder_port = free_port()
         self.process = None
@@ -113,12 +121,14 @@ class Deployment:
             shutil.copytree(self.image_dir, guest)
         args = ['--state-dir', self.state_dir,
                 '--nova-port', str(self.nova_port),
-                '--cinder-port', str(self.cinder_port)]
+                '--cinder-port', str(self.cinder_port),
+                '--backends', ','.join(self.backends)]
         paths = launcher.write_config(launcher.parse_args(args))
-        with open(paths['nova'], 'a') as f:
-            for section, options in self.nova_conf.items():
-                f.write('\n[%s]\n' % section)
-                f.writelines('%s = %s\n' % kv for kv in options.items())
+        for service, sections in self.extra_conf.items():
+            with open(paths[service], 'a') as f:
+                for section, options in sections.items():
+                    f.write('\n[%s]\n' % section)
+                    f.writelines('%s = %s\n' % kv for kv in options.items())
         self._args = args
         self._launch()
 
@@ -222,6 +232,33 @@ class Deployment:
                  120, 'the guest to boot')
         return server
 
+    def _cli(self, name, args, env):
+        env = dict(os.environ, **env)
+        for key in ('OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_CLOUD'):
+            env.pop(key, None)
+        return subprocess.run(
+            [os.path.join(os.path.dirname(sys.executable), name), *args],
+            env=env, capture_output=True, text=True, timeout=120)
+
+    def cinder_cli(self, *args, check=True):
+        """The unchanged python-cinderclient CLI, noauth as admin."""
+        result = self._cli('cinder', args, {
+            'OS_AUTH_TYPE': 'noauth', 'OS_USER_ID': 'admin',
+            'OS_PROJECT_ID': 'admin', 'CINDER_ENDPOINT': self.cinder_endpoint})
+        if check:
+            assert result.returncode == 0, result.stderr
+        return result
+
+    def openstack_cli(self, *args, check=True):
+        """The unchanged openstackclient; noauth's token names the user
+        and the project, as with cinderclient."""
+        result = self._cli('openstack', args, {
+            'OS_AUTH_TYPE': 'admin_token', 'OS_TOKEN': 'admin:admin',
+            'OS_ENDPOINT': self.volume.base, 'OS_VOLUME_API_VERSION': '3'})
+        if check:
+            assert result.returncode == 0, result.stderr
+        return result
+
     def console_file(self, server_id):
         return os.path.join(self.state_dir, 'nova', 'instances', server_id,
                             'console.log')
@@ -256,8 +293,17 @@ class Deployment:
     def volume_path(self, volume):
         """Where the file backend keeps a volume (what Cinder would know)."""
         backend = volume['os-vol-host-attr:host'].split('@')[1].split('#')[0]
-        return os.path.join(self.state_dir, 'volumes', backend,
-                            'volume-%s' % volume['id'])
+        name = volume.get('os-vol-mig-status-attr:name_id') or volume['id']
+        return os.path.join(self.backend_dir(backend), 'volume-%s' % name)
+
+    def backend_dir(self, backend):
+        return os.path.join(self.state_dir, 'volumes', backend)
+
+    def volume_host(self, backend):
+        """``host@backend`` of one of the volume services."""
+        services = self.volume.get('/os-services').json()['services']
+        return next(s['host'] for s in services
+                    if s['host'].endswith('@' + backend))
 
     def attachment_path(self, attachment_id):
         response = self.volume.get('/attachments/%s' % attachment_id)

@@ -1,29 +1,6 @@
 """The unchanged python-cinderclient CLI against the running services."""
 
-import os
-import subprocess
-import sys
-
-import pytest
-
 from tests.functional import deployment as deployment_mod
-
-
-@pytest.fixture
-def cinder(deployment):
-    env = dict(os.environ, OS_AUTH_TYPE='noauth', OS_USER_ID='admin',
-               OS_PROJECT_ID='admin',
-               CINDER_ENDPOINT=deployment.cinder_endpoint)
-    for key in ('OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_CLOUD'):
-        env.pop(key, None)
-    cli = os.path.join(os.path.dirname(sys.executable), 'cinder')
-
-    def run(*args):
-        result = subprocess.run([cli, *args], env=env, capture_output=True,
-                                text=True, timeout=60)
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-    return run
 
 
 def _table(output):
@@ -36,19 +13,20 @@ def _fields(output):
     return {row[0]: row[1] for row in _table(output)[1:]}
 
 
-def test_volume_lifecycle(cinder, deployment):
-    created = _fields(cinder('create', '--name', 'cli-vol', '1'))
+def test_volume_lifecycle(deployment):
+    cinder = deployment.cinder_cli
+    created = _fields(cinder('create', '--name', 'cli-vol', '1').stdout)
     volume_id = created['id']
     assert created['size'] == '1'
     deployment.wait_volume(volume_id, 'available')
 
-    listed = _table(cinder('list'))
+    listed = _table(cinder('list').stdout)
     header, rows = listed[0], listed[1:]
     row = next(r for r in rows if r[header.index('ID')] == volume_id)
     assert row[header.index('Status')] == 'available'
     assert row[header.index('Name')] == 'cli-vol'
 
-    shown = _fields(cinder('show', volume_id))
+    shown = _fields(cinder('show', volume_id).stdout)
     assert shown['status'] == 'available'
     backend = shown['os-vol-host-attr:host'].split('#')[0].split('@')[1]
     assert backend in ('backend1', 'backend2')
@@ -57,11 +35,11 @@ def test_volume_lifecycle(cinder, deployment):
     deployment_mod.wait_for(
         lambda: deployment.volume.get('/volumes/%s' % volume_id)
         .status_code == 404, 60, 'the volume to be deleted')
-    assert volume_id not in cinder('list')
+    assert volume_id not in cinder('list').stdout
 
 
-def test_service_list(cinder):
-    table = _table(cinder('service-list'))
+def test_service_list(deployment):
+    table = _table(deployment.cinder_cli('service-list').stdout)
     header, rows = table[0], table[1:]
     hosts = {r[header.index('Host')]: r for r in rows}
     backends = sorted(h.split('@')[1] for h in hosts)

@@ -1,0 +1,243 @@
+"""``cinder migrate`` drives the whole migration of a volume a guest uses.
+
+Unchanged python-cinderclient and openstackclient against the embedded
+default, the real compute service and libvirt underneath, the test guest
+writing acknowledged records throughout.
+"""
+
+import hashlib
+import os
+import subprocess
+import time
+
+import pytest
+
+from tests.functional import deployment as deployment_mod
+from tests.functional import guest_records
+
+FULL_BACKEND = 'full'
+
+
+def _digest(path):
+    with open(path, 'rb') as f:
+        return hashlib.file_digest(f, 'sha256').hexdigest()
+
+
+@pytest.fixture(scope='module')
+def deployment(guest_image, tmp_path_factory):
+    state = str(tmp_path_factory.mktemp('state'))
+    # A backend on a filesystem too small for any copy: injected ENOSPC.
+    full_dir = os.path.join(state, 'volumes', FULL_BACKEND)
+    os.makedirs(full_dir)
+    subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'volmig-full',
+                    full_dir], check=True)
+    deploy = deployment_mod.Deployment(
+        state, guest_image,
+        backends=('backend1', 'backend2', FULL_BACKEND),
+        # backend2 copies slowly: progress and kills can be seen mid-copy.
+        cinder_conf={'backend2': {'migration_bandwidth_limit': 8 << 20}})
+    try:
+        deploy.start()
+        yield deploy
+    finally:
+        deploy.stop()
+        subprocess.run(['umount', full_dir], check=False)
+
+
+def _volume(d, volume_id):
+    response = d.volume.get('/volumes/%s' % volume_id, version='3.72')
+    assert response.status_code == 200, response.text
+    return response.json()['volume']
+
+
+def _wait_migrated(d, volume_id, timeout=180):
+    def done():
+        volume = _volume(d, volume_id)
+        if volume['migration_status'] in ('success', 'error'):
+            return volume
+        return None
+    return deployment_mod.wait_for(done, timeout, 'the migration to end')
+
+
+class Guest:
+    """A running guest writing to a volume of ``backend``."""
+
+    def __init__(self, d, name, backend='backend1'):
+        self.d = d
+        self.server = d.boot_server(name)['id']
+        self.volume = d.create_volume(size=1, volume_type=backend)
+        self.attachment, self.path = d.attach(self.server, self.volume['id'])
+        d.wait_acks(self.server, 100)
+
+    def detach_and_verify(self, path):
+        response = self.d.compute.delete(
+            '/servers/%s/os-volume_attachments/%s'
+            % (self.server, self.volume['id']))
+        assert response.status_code == 202, response.text
+        self.d.wait_volume(self.volume['id'], 'available')
+        console = guest_records.last_boot(self.d.console(self.server))
+        assert guest_records.verify_volume(path, console) == []
+        return guest_records.count_acks(console)
+
+
+def _assert_moved(d, g, backend):
+    volume = _volume(d, g.volume['id'])
+    assert volume['migration_status'] == 'success', volume
+    assert volume['id'] == g.volume['id']
+    assert volume['status'] == 'in-use'
+    assert volume['os-vol-host-attr:host'].startswith(
+        d.volume_host(backend))
+    new_path = d.volume_path(volume)
+    assert new_path != g.path
+    assert not os.path.exists(g.path)
+    assert d.disk_source(g.server) == new_path
+    assert d.disk_source(g.server, inactive=True) == new_path
+    return new_path
+
+
+def test_cinder_migrate_in_use_volume(deployment, report):
+    d = deployment
+    g = Guest(d, 'migrate-cli')
+    with deployment_mod.AckMonitor(d.console_file(g.server)) as monitor:
+        t0 = time.monotonic()
+        d.cinder_cli('migrate', g.volume['id'], d.volume_host('backend2'))
+        _wait_migrated(d, g.volume['id'])
+        t1 = time.monotonic()
+        d.wait_acks(g.server, 100)  # still writing, now to backend2
+    new_path = _assert_moved(d, g, 'backend2')
+    acks = g.detach_and_verify(new_path)
+    report('cinder migrate of an in-use volume: %.1fs, %d acknowledged '
+           'writes checked, longest gap between ACKs %.3fs'
+           % (t1 - t0, acks, monitor.longest_gap(t0, t1)))
+
+
+def test_openstack_volume_migrate(deployment):
+    d = deployment
+    g = Guest(d, 'migrate-osc', backend='backend2')
+    d.openstack_cli('volume', 'migrate', '--host', d.volume_host('backend1'),
+                    g.volume['id'])
+    _wait_migrated(d, g.volume['id'])
+    d.wait_acks(g.server, 100)
+    new_path = _assert_moved(d, g, 'backend1')
+    g.detach_and_verify(new_path)
+
+
+def test_offline_migration_then_boot(deployment):
+    d = deployment
+    g = Guest(d, 'migrate-offline')
+    response = d.compute.post('/servers/%s/action' % g.server,
+                              {'os-stop': None})
+    assert response.status_code == 202
+    d.wait_server(g.server, 'SHUTOFF')
+    first_boot = guest_records.last_boot(d.console(g.server))
+    d.cinder_cli('migrate', g.volume['id'], d.volume_host('backend2'))
+    volume = _wait_migrated(d, g.volume['id'])
+    assert volume['migration_status'] == 'success', volume
+    new_path = d.volume_path(volume)
+    assert d.disk_source(g.server, inactive=True) == new_path
+    assert guest_records.verify_volume(new_path, first_boot) == []
+    response = d.compute.post('/servers/%s/action' % g.server,
+                              {'os-start': None})
+    assert response.status_code == 202
+    d.wait_server(g.server, 'ACTIVE')
+    assert d.disk_source(g.server) == new_path
+    d.wait_acks(g.server, 100)
+    g.detach_and_verify(new_path)
+
+
+def test_copy_failure_cancels(deployment):
+    d = deployment
+    g = Guest(d, 'migrate-enospc')
+    d.wait_acks(g.server, 600)  # more data than the full backend holds
+    d.cinder_cli('migrate', g.volume['id'], d.volume_host(FULL_BACKEND))
+    volume = _wait_migrated(d, g.volume['id'])
+    assert volume['migration_status'] == 'error', volume
+    assert volume['os-vol-host-attr:host'].startswith(
+        d.volume_host('backend1'))
+    assert volume['status'] == 'in-use'
+    assert d.disk_source(g.server) == g.path
+    assert d.disk_source(g.server, inactive=True) == g.path
+    assert os.listdir(d.backend_dir(FULL_BACKEND)) == []
+    d.wait_acks(g.server, 100)  # usable, writing the source
+
+    d.cinder_cli('migrate', g.volume['id'], d.volume_host('backend2'))
+    _wait_migrated(d, g.volume['id'])
+    new_path = _assert_moved(d, g, 'backend2')
+    g.detach_and_verify(new_path)
+
+
+def test_refusals(deployment):
+    d = deployment
+
+    def refused(volume_id, host):
+        response = d.volume.post('/volumes/%s/action' % volume_id, {
+            'os-migrate_volume': {'host': host}})
+        assert response.status_code == 400, response.text
+        return response.json()['error']['message']
+
+    volume = d.create_volume(size=1, volume_type='backend1', multiattach=True)
+    assert 'already' in refused(volume['id'], d.volume_host('backend1'))
+    assert refused(volume['id'], 'nowhere@backend9')
+    for _ in range(2):
+        d.new_attachment(volume['id'], deployment_mod.uuid4())
+    message = refused(volume['id'], d.volume_host('backend2'))
+    assert 'attach' in message, message
+    # The CLI shows the same refusal and fails.
+    result = d.cinder_cli('migrate', volume['id'], d.volume_host('backend2'),
+                          check=False)
+    assert result.returncode != 0 and 'attach' in result.stderr
+
+
+def _fill(path, chunks, start=0):
+    """Writes random data into every other 1 MiB of ``path`` from
+    ``start`` MiB on: half of it allocated, the rest holes."""
+    with open(path, 'r+b') as f:
+        for i in range(chunks):
+            f.seek((start + 2 * i) << 20)
+            f.write(os.urandom(1 << 20))
+
+
+def test_detached_volume_byte_for_byte_and_progress(deployment):
+    d = deployment
+    volume = d.create_volume(size=1, volume_type='backend2')
+    path = d.volume_path(volume)
+    _fill(path, 48)
+    digest, blocks = _digest(path), os.stat(path).st_blocks
+    d.cinder_cli('migrate', volume['id'], d.volume_host('backend1'))
+    seen = set()
+
+    def done():
+        current = _volume(d, volume['id'])
+        seen.add(current['migration_progress'])
+        return current['migration_status'] in ('success', 'error')
+    deployment_mod.wait_for(done, 120, 'the migration to end', interval=0.05)
+    moved = _volume(d, volume['id'])
+    assert moved['migration_status'] == 'success', moved
+    new_path = d.volume_path(moved)
+    assert not os.path.exists(path)
+    assert _digest(new_path) == digest
+    assert os.stat(new_path).st_blocks == blocks  # sparse stays sparse
+    # Bandwidth-limited (backend2): progress seen between the ends.
+    assert any(0 < p < 100 for p in seen if p is not None), seen
+
+
+def test_kill_mid_copy(deployment):
+    d = deployment
+    g = Guest(d, 'migrate-kill', backend='backend2')
+    # Data past the guest's 4 MiB of records makes the copy last.
+    _fill(g.path, 40, start=8)
+    d.cinder_cli('migrate', g.volume['id'], d.volume_host('backend1'))
+    deployment_mod.wait_for(
+        lambda: 0 < (_volume(d, g.volume['id'])['migration_progress']
+                     or 0) < 100, 120, 'the copy to be under way',
+        interval=0.05)
+    d.kill()
+    d.restart()
+    volume = _wait_migrated(d, g.volume['id'], timeout=300)
+    assert volume['migration_status'] in ('success', 'error'), volume
+    assert volume['status'] == 'in-use'
+    final = d.volume_path(volume)
+    assert d.disk_source(g.server) == final
+    assert d.disk_source(g.server, inactive=True) == final
+    d.wait_acks(g.server, 100)
+    g.detach_and_verify(final)
