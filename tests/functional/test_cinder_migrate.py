@@ -178,14 +178,24 @@ def test_refusals(deployment):
     volume = d.create_volume(size=1, volume_type='backend1', multiattach=True)
     assert 'already' in refused(volume['id'], d.volume_host('backend1'))
     assert refused(volume['id'], 'nowhere@backend9')
-    for _ in range(2):
-        d.new_attachment(volume['id'], deployment_mod.uuid4())
+    for _ in range(2):  # two servers use it
+        response = d.volume.post('/attachments', {'attachment': {
+            'volume_uuid': volume['id'],
+            'instance_uuid': deployment_mod.uuid4(),
+            'connector': {'host': 'elsewhere'}}}, version='3.44')
+        assert response.status_code == 200, response.text
+        response = d.volume.post(
+            '/attachments/%s/action' % response.json()['attachment']['id'],
+            {'os-complete': None}, version='3.44')
+        assert response.status_code in (200, 204), response.text
+    d.wait_volume(volume['id'], 'in-use')
     message = refused(volume['id'], d.volume_host('backend2'))
     assert 'attach' in message, message
-    # The CLI shows the same refusal and fails.
+    # The CLI shows the same refusal (cinderclient prints it and exits 0).
     result = d.cinder_cli('migrate', volume['id'], d.volume_host('backend2'),
                           check=False)
-    assert result.returncode != 0 and 'attach' in result.stderr
+    assert 'HTTP 400' in result.stdout + result.stderr
+    assert message in result.stdout + result.stderr
 
 
 def _fill(path, chunks, start=0):
@@ -197,12 +207,27 @@ def _fill(path, chunks, start=0):
             f.write(os.urandom(1 << 20))
 
 
+def _data_ranges(path):
+    """Where ``path`` has data, as (start, end) ranges; the rest is holes."""
+    ranges = []
+    with open(path, 'rb') as f:
+        fd, end, offset = f.fileno(), os.fstat(f.fileno()).st_size, 0
+        while offset < end:
+            try:
+                start = os.lseek(fd, offset, os.SEEK_DATA)
+            except OSError:  # ENXIO: only a hole is left
+                break
+            offset = os.lseek(fd, start, os.SEEK_HOLE)
+            ranges.append((start, offset))
+    return ranges
+
+
 def test_detached_volume_byte_for_byte_and_progress(deployment):
     d = deployment
     volume = d.create_volume(size=1, volume_type='backend2')
     path = d.volume_path(volume)
     _fill(path, 48)
-    digest, blocks = _digest(path), os.stat(path).st_blocks
+    digest, layout = _digest(path), _data_ranges(path)
     d.cinder_cli('migrate', volume['id'], d.volume_host('backend1'))
     seen = set()
 
@@ -216,7 +241,7 @@ def test_detached_volume_byte_for_byte_and_progress(deployment):
     new_path = d.volume_path(moved)
     assert not os.path.exists(path)
     assert _digest(new_path) == digest
-    assert os.stat(new_path).st_blocks == blocks  # sparse stays sparse
+    assert _data_ranges(new_path) == layout  # sparse stays sparse
     # Bandwidth-limited (backend2): progress seen between the ends.
     assert any(0 < p < 100 for p in seen if p is not None), seen
 
@@ -241,3 +266,28 @@ def test_kill_mid_copy(deployment):
     assert d.disk_source(g.server, inactive=True) == final
     d.wait_acks(g.server, 100)
     g.detach_and_verify(final)
+
+
+@pytest.fixture(scope='module')
+def no_live_deployment(guest_image, tmp_path_factory):
+    deploy = deployment_mod.Deployment(
+        str(tmp_path_factory.mktemp('state')), guest_image,
+        nova_conf={'libvirt': {'live_volume_migration': 'False'}})
+    deploy.start()
+    yield deploy
+    deploy.stop()
+
+
+def test_nova_refusal_leaves_the_volume_unchanged(no_live_deployment):
+    d = no_live_deployment
+    g = Guest(d, 'migrate-refused')
+    d.cinder_cli('migrate', g.volume['id'], d.volume_host('backend2'))
+    volume = _wait_migrated(d, g.volume['id'])
+    assert volume['migration_status'] == 'error', volume
+    assert volume['status'] == 'in-use'
+    assert volume['os-vol-host-attr:host'] == g.volume['os-vol-host-attr:host']
+    assert d.volume_path(volume) == g.path
+    assert d.disk_source(g.server) == g.path
+    assert os.listdir(d.backend_dir('backend2')) == []
+    d.wait_acks(g.server, 100)  # still written
+    g.detach_and_verify(g.path)
