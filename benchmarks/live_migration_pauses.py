@@ -20,7 +20,8 @@ from tests.functional import deployment as deployment_mod
 PHASES = ('undisturbed', 'start', 'complete', 'final pivot')
 
 
-def _one_run(d, server):
+def _one_run(d, run):
+    server = d.boot_server('bench-%d' % run)['id']
     volume = d.create_volume(size=1)
     attachment, source = d.attach(server, volume['id'])
     destination_volume = d.create_volume(size=1)
@@ -41,9 +42,9 @@ def _one_run(d, server):
         t3 = time.monotonic()
         d.wait_migration(attachment, 'completed')
         t4 = time.monotonic()
-    d.compute.delete('/servers/%s/os-volume_attachments/%s'
-                     % (server, volume['id']))
-    d.wait_volume(volume['id'], 'available')
+    # A new guest for each run: nothing plays Cinder's part after
+    # complete here, so the volume is left as it is.
+    assert d.compute.delete('/servers/%s' % server).status_code == 204
     return (monitor.longest_gap(t_quiet, t0), monitor.longest_gap(t0, t1),
             monitor.longest_gap(t2, t3), monitor.longest_gap(t3, t4))
 
@@ -60,8 +61,7 @@ def main():
         d = deployment_mod.Deployment(tmp + '/state', image)
         d.start()
         try:
-            server = d.boot_server('bench')['id']
-            runs = [_one_run(d, server) for _ in range(args.runs)]
+            runs = [_one_run(d, run) for run in range(args.runs)]
         finally:
             d.stop()
 

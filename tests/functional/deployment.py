@@ -297,7 +297,9 @@ class Deployment:
         return os.path.join(self.backend_dir(backend), 'volume-%s' % name)
 
     def backend_dir(self, backend):
-        return os.path.join(self.state_dir, 'volumes', backend)
+        configured = self.extra_conf['cinder'].get(backend, {})
+        return configured.get('volumes_dir') or os.path.join(
+            self.state_dir, 'volumes', backend)
 
     def volume_host(self, backend):
         """``host@backend`` of one of the volume services."""
