@@ -29,3 +29,14 @@ def deployment(guest_image, tmp_path_factory):
     deploy.start()
     yield deploy
     deploy.stop()
+
+
+@pytest.fixture(scope='module')
+def no_live_deployment(guest_image, tmp_path_factory):
+    """A hypervisor without live volume migration."""
+    deploy = deployment_mod.Deployment(
+        str(tmp_path_factory.mktemp('state')), guest_image,
+        nova_conf={'libvirt': {'live_volume_migration': 'False'}})
+    deploy.start()
+    yield deploy
+    deploy.stop()

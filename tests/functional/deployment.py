@@ -377,6 +377,34 @@ class Deployment:
         return response.json()['output']
 
 
+class WritingGuest:
+    """A running test guest writing to an attached volume of ``backend``
+    (any when None)."""
+
+    def __init__(self, d, name, backend=None):
+        self.d = d
+        self.server = d.boot_server(name)['id']
+        fields = {} if backend is None else {'volume_type': backend}
+        self.volume = d.create_volume(size=1, **fields)
+        self.attachment, self.path = d.attach(self.server, self.volume['id'])
+        d.wait_acks(self.server, 100)
+
+    def task_state(self):
+        server = self.d.compute.get('/servers/%s' % self.server).json()
+        return server['server']['OS-EXT-STS:task_state']
+
+    def detach_and_verify(self, path):
+        """Detaches the volume (no write can land after) and checks that
+        every acknowledged record of this boot is in ``path``."""
+        response = self.d.compute.delete(
+            '/servers/%s/os-volume_attachments/%s'
+            % (self.server, self.volume['id']))
+        assert response.status_code == 202, response.text
+        console = guest_records.last_boot(self.d.console(self.server))
+        assert guest_records.verify_volume(path, console) == []
+        return guest_records.count_acks(console)
+
+
 class AckMonitor:
     """Watches a guest's console and times the gaps between its ACKs.
 

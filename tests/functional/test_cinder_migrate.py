@@ -59,27 +59,6 @@ def _wait_migrated(d, volume_id, timeout=180):
     return deployment_mod.wait_for(done, timeout, 'the migration to end')
 
 
-class Guest:
-    """A running guest writing to a volume of ``backend``."""
-
-    def __init__(self, d, name, backend='backend1'):
-        self.d = d
-        self.server = d.boot_server(name)['id']
-        self.volume = d.create_volume(size=1, volume_type=backend)
-        self.attachment, self.path = d.attach(self.server, self.volume['id'])
-        d.wait_acks(self.server, 100)
-
-    def detach_and_verify(self, path):
-        response = self.d.compute.delete(
-            '/servers/%s/os-volume_attachments/%s'
-            % (self.server, self.volume['id']))
-        assert response.status_code == 202, response.text
-        self.d.wait_volume(self.volume['id'], 'available')
-        console = guest_records.last_boot(self.d.console(self.server))
-        assert guest_records.verify_volume(path, console) == []
-        return guest_records.count_acks(console)
-
-
 def _assert_moved(d, g, backend):
     volume = _volume(d, g.volume['id'])
     assert volume['migration_status'] == 'success', volume
@@ -97,7 +76,7 @@ def _assert_moved(d, g, backend):
 
 def test_cinder_migrate_in_use_volume(deployment, report):
     d = deployment
-    g = Guest(d, 'migrate-cli')
+    g = deployment_mod.WritingGuest(d, 'migrate-cli', 'backend1')
     with deployment_mod.AckMonitor(d.console_file(g.server)) as monitor:
         t0 = time.monotonic()
         d.cinder_cli('migrate', g.volume['id'], d.volume_host('backend2'))
@@ -113,7 +92,7 @@ def test_cinder_migrate_in_use_volume(deployment, report):
 
 def test_openstack_volume_migrate(deployment):
     d = deployment
-    g = Guest(d, 'migrate-osc', backend='backend2')
+    g = deployment_mod.WritingGuest(d, 'migrate-osc', backend='backend2')
     d.openstack_cli('volume', 'migrate', '--host', d.volume_host('backend1'),
                     g.volume['id'])
     _wait_migrated(d, g.volume['id'])
@@ -124,7 +103,7 @@ def test_openstack_volume_migrate(deployment):
 
 def test_offline_migration_then_boot(deployment):
     d = deployment
-    g = Guest(d, 'migrate-offline')
+    g = deployment_mod.WritingGuest(d, 'migrate-offline', 'backend1')
     response = d.compute.post('/servers/%s/action' % g.server,
                               {'os-stop': None})
     assert response.status_code == 202
@@ -147,7 +126,7 @@ def test_offline_migration_then_boot(deployment):
 
 def test_copy_failure_cancels(deployment):
     d = deployment
-    g = Guest(d, 'migrate-enospc')
+    g = deployment_mod.WritingGuest(d, 'migrate-enospc', 'backend1')
     d.wait_acks(g.server, 600)  # more data than the full backend holds
     d.cinder_cli('migrate', g.volume['id'], d.volume_host(FULL_BACKEND))
     volume = _wait_migrated(d, g.volume['id'])
@@ -248,7 +227,7 @@ def test_detached_volume_byte_for_byte_and_progress(deployment):
 
 def test_kill_mid_copy(deployment):
     d = deployment
-    g = Guest(d, 'migrate-kill', backend='backend2')
+    g = deployment_mod.WritingGuest(d, 'migrate-kill', backend='backend2')
     # Data past the guest's 4 MiB of records makes the copy last.
     _fill(g.path, 40, start=8)
     d.cinder_cli('migrate', g.volume['id'], d.volume_host('backend1'))
@@ -268,19 +247,10 @@ def test_kill_mid_copy(deployment):
     g.detach_and_verify(final)
 
 
-@pytest.fixture(scope='module')
-def no_live_deployment(guest_image, tmp_path_factory):
-    deploy = deployment_mod.Deployment(
-        str(tmp_path_factory.mktemp('state')), guest_image,
-        nova_conf={'libvirt': {'live_volume_migration': 'False'}})
-    deploy.start()
-    yield deploy
-    deploy.stop()
-
 
 def test_nova_refusal_leaves_the_volume_unchanged(no_live_deployment):
     d = no_live_deployment
-    g = Guest(d, 'migrate-refused')
+    g = deployment_mod.WritingGuest(d, 'migrate-refused', 'backend1')
     d.cinder_cli('migrate', g.volume['id'], d.volume_host('backend2'))
     volume = _wait_migrated(d, g.volume['id'])
     assert volume['migration_status'] == 'error', volume

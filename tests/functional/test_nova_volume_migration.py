@@ -26,34 +26,16 @@ def _copy(source, destination):
     shutil.copyfile(source, destination)
 
 
-class Scenario:
-    """A writing guest with one attached volume and a spare destination."""
+class Scenario(deployment_mod.WritingGuest):
+    """A writing guest, and the destination Cinder would prepare."""
 
     def __init__(self, deployment, name):
-        self.d = deployment
-        self.server = deployment.boot_server(name)['id']
-        self.volume = deployment.create_volume(size=1)
-        self.attachment, self.source = deployment.attach(
-            self.server, self.volume['id'])
+        super().__init__(deployment, name)
+        self.source = self.path
         destination = deployment.create_volume(size=1)
         self.destination = deployment.volume_path(destination)
         self.new_attachment = deployment.new_attachment(destination['id'],
                                                         self.server)
-        deployment.wait_acks(self.server, 100)
-
-    def task_state(self):
-        server = self.d.compute.get('/servers/%s' % self.server).json()
-        return server['server']['OS-EXT-STS:task_state']
-
-    def stop_writes_and_verify(self, path):
-        """Detaches the volume (no write can land after) and checks that
-        every acknowledged record of this boot is in ``path``."""
-        response = self.d.compute.delete('/servers/%s/os-volume_attachments/%s'
-                                         % (self.server, self.volume['id']))
-        assert response.status_code == 202, response.text
-        console = guest_records.last_boot(self.d.console(self.server))
-        assert guest_records.verify_volume(path, console) == []
-        return guest_records.count_acks(console)
 
 
 @pytest.fixture(scope='module')
@@ -109,7 +91,7 @@ def test_live_start_copy_complete(deployment, report):
     assert [(a['volumeId'], a['attachment_id'])
             for a in listed['volumeAttachments']] == [
         (s.volume['id'], s.new_attachment)]
-    acks = s.stop_writes_and_verify(s.destination)
+    acks = s.detach_and_verify(s.destination)
     report('live complete: %d acknowledged writes checked; longest gap '
            'between ACKs: start %.3fs, complete %.3fs, final pivot %.3fs'
            % (acks, m.longest_gap(t0, t1), m.longest_gap(t2, t3),
@@ -135,7 +117,7 @@ def test_live_cancel(deployment):
     assert 'cancelled' in response.json()['error']['message']
     assert deployment.cancel_migration(s.attachment).status_code == 202
 
-    s.stop_writes_and_verify(s.source)
+    s.detach_and_verify(s.source)
     for action, status in (('os-stop', 'SHUTOFF'), ('os-start', 'ACTIVE')):
         response = deployment.compute.post('/servers/%s/action' % s.server,
                                            {action: None})
@@ -173,7 +155,7 @@ def test_offline_migration_then_boot_from_destination(deployment):
     assert deployment.disk_source(s.server) == s.destination
     # ...and it boots from it and writes to it.
     deployment.wait_acks(s.server, 100)
-    s.stop_writes_and_verify(s.destination)
+    s.detach_and_verify(s.destination)
 
 
 def test_conflicts_during_a_migration(deployment):
@@ -250,7 +232,7 @@ def test_retries_do_nothing_twice(deployment):
     again = deployment.complete_migration(s.attachment, s.new_attachment)
     assert again.json()['volume_migration'] == record
     assert deployment.disk_source(s.server) == s.destination
-    s.stop_writes_and_verify(s.destination)
+    s.detach_and_verify(s.destination)
 
 
 def _kill_when(deployment, condition, what):
@@ -272,7 +254,7 @@ def test_kill_right_after_start(deployment):
     deployment.wait_migration(s.attachment, 'completed')
     assert s.task_state() is None
     assert deployment.overlays() == []
-    s.stop_writes_and_verify(s.destination)
+    s.detach_and_verify(s.destination)
 
 
 def test_kill_during_the_final_commit(deployment):
@@ -293,7 +275,7 @@ def test_kill_during_the_final_commit(deployment):
     assert deployment.disk_source(s.server, inactive=True) == s.destination
     assert s.task_state() is None
     assert deployment.overlays() == []
-    s.stop_writes_and_verify(s.destination)
+    s.detach_and_verify(s.destination)
 
 
 def test_kill_during_the_cancel_commit(deployment):
@@ -311,17 +293,8 @@ def test_kill_during_the_cancel_commit(deployment):
     assert deployment.disk_source(s.server, inactive=True) == s.source
     assert s.task_state() is None
     assert deployment.overlays() == []
-    s.stop_writes_and_verify(s.source)
+    s.detach_and_verify(s.source)
 
-
-@pytest.fixture(scope='module')
-def no_live_deployment(guest_image, tmp_path_factory):
-    deploy = deployment_mod.Deployment(
-        str(tmp_path_factory.mktemp('state')), guest_image,
-        nova_conf={'libvirt': {'live_volume_migration': 'False'}})
-    deploy.start()
-    yield deploy
-    deploy.stop()
 
 
 def test_no_live_migration_refuses_a_running_guest(no_live_deployment):
@@ -335,4 +308,4 @@ def test_no_live_migration_refuses_a_running_guest(no_live_deployment):
     assert d.overlays() == []
     assert s.task_state() is None
     d.wait_acks(s.server, 100)  # still writing to the source
-    s.stop_writes_and_verify(s.source)
+    s.detach_and_verify(s.source)
