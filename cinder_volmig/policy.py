@@ -2,6 +2,7 @@
 
 from cinder_volmig import conf as cinder_conf
 from cinder_volmig import policies
+from volmig_common import exception
 from volmig_common import policy
 
 
@@ -16,3 +17,12 @@ def get_enforcer(conf=None):
 
 def authorize(enforcer, context, rule, target=None):
     policy.authorize(enforcer, context, rule, target)
+
+
+def check(enforcer, context, rule):
+    """Whether ``context`` may do ``rule``, without raising."""
+    try:
+        policy.authorize(enforcer, context, rule)
+    except exception.Forbidden:
+        return False
+    return True

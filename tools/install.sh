@@ -42,3 +42,8 @@ if [[ " ${profiles[*]} " == *" test "* ]]; then
 else
     "$venv/bin/pip" install -q -e .
 fi
+
+# The functional tests run a real Keystone from its own virtualenv.
+if [[ " ${profiles[*]} " == *" test "* ]]; then
+    tools/keystone.sh
+fi

@@ -1,6 +1,12 @@
 """Database rows to API types, as Cinder shows them at each version."""
 
+from cinder_volmig import policies
+from cinder_volmig import policy
 from cinder_volmig.api import types
+
+
+def _allowed(request, rule):
+    return policy.check(request.enforcer, request.context, rule)
 
 
 def _attachment_summary(attachment):
@@ -47,9 +53,12 @@ def volume(request, volume):
         replication_status=None,
         links=types.links(request.host_url, volume.project_id, 'volumes',
                           volume.id))
-    if request.context.is_admin:
+    host_allowed = _allowed(request, policies.HOST_ATTRIBUTE)
+    if host_allowed:
         view.host = volume.host
+    if _allowed(request, policies.TENANT_ATTRIBUTE):
         view.tenant_id = volume.project_id
+    if _allowed(request, policies.MIG_STATUS_ATTRIBUTE):
         view.migration_status = volume.migration_status
         view.migstat = volume.migration_status
         view.name_id = volume.name_id or volume.id
@@ -60,13 +69,14 @@ def volume(request, volume):
     if version >= '3.48':
         view.service_uuid = volume.service_uuid
         view.shared_targets = False
-    if version >= '3.61' and request.context.is_admin:
+    if version >= '3.61' and host_allowed:
         view.cluster_name = None
     if version >= '3.63':
         view.volume_type_id = None
     if version >= '3.65':
         view.consumes_quota = True
-    if version >= '3.72' and request.context.is_admin:
+    if version >= '3.72' and _allowed(request,
+                                      policies.MIG_PROGRESS_ATTRIBUTE):
         # The latest migration's percentage; null if it never moved.
         view.migration_progress = (volume.migrations[0].progress
                                    if volume.migrations else None)
