@@ -1,10 +1,10 @@
 """A thin client of Nova's volume migrations (compute 2.105)."""
 
 from keystoneauth1 import exceptions as ks_exceptions
-from keystoneauth1 import loading as ks_loading
 
 from cinder_volmig import conf as cinder_conf
 from cinder_volmig import exception
+from volmig_common import service_client
 
 API_VERSION = 'compute 2.105'
 _PATH = '/os-volume-migrations'
@@ -19,25 +19,18 @@ class ComputeAPI:
     writing a volume; every call names the source attachment."""
 
     def __init__(self, conf):
-        group = cinder_conf.NOVA_GROUP
-        auth = ks_loading.load_auth_from_conf_options(conf, group)
-        session = ks_loading.load_session_from_conf_options(conf, group,
-                                                            auth=auth)
-        self._adapter = ks_loading.load_adapter_from_conf_options(
-            conf, group, session=session, auth=auth)
+        self._client = service_client.ServiceClient(
+            conf, cinder_conf.NOVA_GROUP, API_VERSION)
 
     def _request(self, method, url, attachment_id, body=None):
         try:
-            response = self._adapter.request(
-                url, method, json=body,
-                headers={'OpenStack-API-Version': API_VERSION})
+            return self._client.request(method, url, body)
         except ks_exceptions.NotFound:
             raise exception.NovaNotFound(attachment_id=attachment_id)
         except ks_exceptions.Conflict as e:
             raise exception.NovaConflict(reason=_reason(e))
         except ks_exceptions.ClientException as e:
             raise exception.NovaError(reason=_reason(e))
-        return response.json() if response.content else None
 
     def start(self, attachment_id):
         """Returns once Nova no longer writes the attachment's volume."""

@@ -1,10 +1,10 @@
 """Configuration of cinder_volmig: every option on one fresh ConfigOpts."""
 
-from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 from volmig_common import config
 from volmig_common import rpc
+from volmig_common import service_client
 
 API_PORT = 8776
 CONTROL_EXCHANGE = 'cinder_volmig'
@@ -58,10 +58,7 @@ def register_backend_opts(conf, section):
 
 def register_nova_opts(conf):
     """How this service reaches Nova (used by volume migration)."""
-    ks_loading.register_session_conf_options(conf, NOVA_GROUP)
-    ks_loading.register_auth_conf_options(conf, NOVA_GROUP)
-    ks_loading.register_adapter_conf_options(conf, NOVA_GROUP)
-    conf.set_default('service_type', 'compute', group=NOVA_GROUP)
+    service_client.register_opts(conf, NOVA_GROUP, 'compute')
 
 
 def new_conf():

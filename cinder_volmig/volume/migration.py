@@ -35,14 +35,23 @@ LOG = logging.getLogger(__name__)
 
 # Seconds between two progress writes: enough to watch, few commits.
 PROGRESS_INTERVAL = 0.25
-# Nova's record statuses after which Nova uses the destination.
-_NOVA_SWITCHED = ('completing', 'completed')
+# Nova's record status after which Nova uses the destination.
+_NOVA_SWITCHED = 'completed'
+# Nova's record status once complete was asked for: the compute service
+# may not have got the request (a lost RPC message), so the source may
+# still be in use; Nova refuses a cancel and repeats a complete.
+_NOVA_COMPLETING = 'completing'
 # Steps from which the migration can only go forward.
 _PAST_RETURN = ('swapping', 'deleting_source')
 
 
 class RollBack(Exception):
     """Ends the migration in error; the message says why."""
+
+
+class RetryComplete(Exception):
+    """Stops the migration until the next retry, which asks Nova to
+    complete again."""
 
 
 class Migrator:
@@ -251,10 +260,11 @@ class Migrator:
     def _step_completing(self, context, migration):
         if migration.nova_started:
             status = self.compute.show(migration.src_attachment_id)['status']
-            if status not in _NOVA_SWITCHED:
-                if status != 'started':
+            if status != _NOVA_SWITCHED:
+                if status not in ('started', _NOVA_COMPLETING):
                     raise RollBack('Nova\'s migration is %s, not started'
                                    % status)
+                # Also when completing: returns once the source is free.
                 self.compute.complete(migration.src_attachment_id,
                                       migration.dst_attachment_id)
         self._advance(context, migration, 'completing', 'swapping')
@@ -307,7 +317,7 @@ class Migrator:
                     migration.src_attachment_id)['status']
             except exception.NovaNotFound:
                 status = None
-            if status in _NOVA_SWITCHED:
+            if status == _NOVA_SWITCHED:
                 # Nova already writes the destination: the only safe way
                 # is forward.
                 LOG.warning('Migration %s: Nova completed it; finishing '
@@ -315,6 +325,13 @@ class Migrator:
                 self._advance(context, migration, 'rolling_back',
                               'swapping', error=None)
                 return
+            if status == _NOVA_COMPLETING:
+                # Neither back (Nova refuses) nor on to swapping (the
+                # source may still be written): complete again, later.
+                self._advance(context, migration, 'rolling_back',
+                              'completing', error=None)
+                raise RetryComplete('migration %s: Nova is completing'
+                                    % migration.id)
             if status not in (None, 'cancelled', 'cancelling', 'error'):
                 self.compute.cancel(migration.src_attachment_id)
         try:

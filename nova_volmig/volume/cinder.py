@@ -1,10 +1,10 @@
 """A thin client of the volume API (Cinder's attachments API, 3.44)."""
 
 from keystoneauth1 import exceptions as ks_exceptions
-from keystoneauth1 import loading as ks_loading
 
 from nova_volmig import exception
 from nova_volmig.conf import cinder as cinder_conf
+from volmig_common import service_client
 
 API_VERSION = 'volume 3.44'
 
@@ -13,18 +13,12 @@ class VolumeAPI:
     """Calls the volume API as the compute service itself."""
 
     def __init__(self, conf):
-        group = cinder_conf.GROUP
-        auth = ks_loading.load_auth_from_conf_options(conf, group)
-        session = ks_loading.load_session_from_conf_options(conf, group,
-                                                            auth=auth)
-        self._adapter = ks_loading.load_adapter_from_conf_options(
-            conf, group, session=session, auth=auth)
+        self._client = service_client.ServiceClient(
+            conf, cinder_conf.GROUP, API_VERSION)
 
     def _request(self, method, url, volume_id, body=None):
         try:
-            response = self._adapter.request(
-                url, method, json=body,
-                headers={'OpenStack-API-Version': API_VERSION})
+            return self._client.request(method, url, body)
         except ks_exceptions.NotFound:
             raise exception.VolumeNotFound(volume_id=volume_id)
         except ks_exceptions.HttpError as e:
@@ -33,7 +27,6 @@ class VolumeAPI:
             raise exception.VolumeServiceError(reason=e.message)
         except ks_exceptions.ClientException as e:
             raise exception.VolumeServiceError(reason=str(e))
-        return response.json() if response.content else None
 
     def get(self, volume_id):
         return self._request('GET', '/volumes/%s' % volume_id,
