@@ -5,7 +5,6 @@ default, the real compute service and libvirt underneath, the test guest
 writing acknowledged records throughout.
 """
 
-import hashlib
 import os
 import subprocess
 import time
@@ -14,13 +13,9 @@ import pytest
 
 from tests.functional import deployment as deployment_mod
 from tests.functional import guest_records
+from tests.functional import volumes
 
 FULL_BACKEND = 'full'
-
-
-def _digest(path):
-    with open(path, 'rb') as f:
-        return hashlib.file_digest(f, 'sha256').hexdigest()
 
 
 @pytest.fixture(scope='module')
@@ -44,46 +39,16 @@ def deployment(guest_image, tmp_path_factory):
         subprocess.run(['umount', full_dir], check=False)
 
 
-def _volume(d, volume_id):
-    response = d.volume.get('/volumes/%s' % volume_id, version='3.72')
-    assert response.status_code == 200, response.text
-    return response.json()['volume']
-
-
-def _wait_migrated(d, volume_id, timeout=180):
-    def done():
-        volume = _volume(d, volume_id)
-        if volume['migration_status'] in ('success', 'error'):
-            return volume
-        return None
-    return deployment_mod.wait_for(done, timeout, 'the migration to end')
-
-
-def _assert_moved(d, g, backend):
-    volume = _volume(d, g.volume['id'])
-    assert volume['migration_status'] == 'success', volume
-    assert volume['id'] == g.volume['id']
-    assert volume['status'] == 'in-use'
-    assert volume['os-vol-host-attr:host'].startswith(
-        d.volume_host(backend))
-    new_path = d.volume_path(volume)
-    assert new_path != g.path
-    assert not os.path.exists(g.path)
-    assert d.disk_source(g.server) == new_path
-    assert d.disk_source(g.server, inactive=True) == new_path
-    return new_path
-
-
 def test_cinder_migrate_in_use_volume(deployment, report):
     d = deployment
     g = deployment_mod.WritingGuest(d, 'migrate-cli', 'backend1')
     with deployment_mod.AckMonitor(d.console_file(g.server)) as monitor:
         t0 = time.monotonic()
         d.cinder_cli('migrate', g.volume['id'], d.volume_host('backend2'))
-        _wait_migrated(d, g.volume['id'])
+        volumes.wait_migrated(d, g.volume['id'])
         t1 = time.monotonic()
         d.wait_acks(g.server, 100)  # still writing, now to backend2
-    new_path = _assert_moved(d, g, 'backend2')
+    new_path = volumes.assert_moved(d, g, 'backend2')
     acks = g.detach_and_verify(new_path)
     report('cinder migrate of an in-use volume: %.1fs, %d acknowledged '
            'writes checked, longest gap between ACKs %.3fs'
@@ -95,9 +60,9 @@ def test_openstack_volume_migrate(deployment):
     g = deployment_mod.WritingGuest(d, 'migrate-osc', backend='backend2')
     d.openstack_cli('volume', 'migrate', '--host', d.volume_host('backend1'),
                     g.volume['id'])
-    _wait_migrated(d, g.volume['id'])
+    volumes.wait_migrated(d, g.volume['id'])
     d.wait_acks(g.server, 100)
-    new_path = _assert_moved(d, g, 'backend1')
+    new_path = volumes.assert_moved(d, g, 'backend1')
     g.detach_and_verify(new_path)
 
 
@@ -110,7 +75,7 @@ def test_offline_migration_then_boot(deployment):
     d.wait_server(g.server, 'SHUTOFF')
     first_boot = guest_records.last_boot(d.console(g.server))
     d.cinder_cli('migrate', g.volume['id'], d.volume_host('backend2'))
-    volume = _wait_migrated(d, g.volume['id'])
+    volume = volumes.wait_migrated(d, g.volume['id'])
     assert volume['migration_status'] == 'success', volume
     new_path = d.volume_path(volume)
     assert d.disk_source(g.server, inactive=True) == new_path
@@ -129,7 +94,7 @@ def test_copy_failure_cancels(deployment):
     g = deployment_mod.WritingGuest(d, 'migrate-enospc', 'backend1')
     d.wait_acks(g.server, 600)  # more data than the full backend holds
     d.cinder_cli('migrate', g.volume['id'], d.volume_host(FULL_BACKEND))
-    volume = _wait_migrated(d, g.volume['id'])
+    volume = volumes.wait_migrated(d, g.volume['id'])
     assert volume['migration_status'] == 'error', volume
     assert volume['os-vol-host-attr:host'].startswith(
         d.volume_host('backend1'))
@@ -140,8 +105,8 @@ def test_copy_failure_cancels(deployment):
     d.wait_acks(g.server, 100)  # usable, writing the source
 
     d.cinder_cli('migrate', g.volume['id'], d.volume_host('backend2'))
-    _wait_migrated(d, g.volume['id'])
-    new_path = _assert_moved(d, g, 'backend2')
+    volumes.wait_migrated(d, g.volume['id'])
+    new_path = volumes.assert_moved(d, g, 'backend2')
     g.detach_and_verify(new_path)
 
 
@@ -177,50 +142,26 @@ def test_refusals(deployment):
     assert message in result.stdout + result.stderr
 
 
-def _fill(path, chunks, start=0):
-    """Writes random data into every other 1 MiB of ``path`` from
-    ``start`` MiB on: half of it allocated, the rest holes."""
-    with open(path, 'r+b') as f:
-        for i in range(chunks):
-            f.seek((start + 2 * i) << 20)
-            f.write(os.urandom(1 << 20))
-
-
-def _data_ranges(path):
-    """Where ``path`` has data, as (start, end) ranges; the rest is holes."""
-    ranges = []
-    with open(path, 'rb') as f:
-        fd, end, offset = f.fileno(), os.fstat(f.fileno()).st_size, 0
-        while offset < end:
-            try:
-                start = os.lseek(fd, offset, os.SEEK_DATA)
-            except OSError:  # ENXIO: only a hole is left
-                break
-            offset = os.lseek(fd, start, os.SEEK_HOLE)
-            ranges.append((start, offset))
-    return ranges
-
-
 def test_detached_volume_byte_for_byte_and_progress(deployment):
     d = deployment
     volume = d.create_volume(size=1, volume_type='backend2')
     path = d.volume_path(volume)
-    _fill(path, 48)
-    digest, layout = _digest(path), _data_ranges(path)
+    volumes.fill(path, 48)
+    digest, layout = volumes.digest(path), volumes.data_ranges(path)
     d.cinder_cli('migrate', volume['id'], d.volume_host('backend1'))
     seen = set()
 
     def done():
-        current = _volume(d, volume['id'])
+        current = volumes.volume_at(d, volume['id'])
         seen.add(current['migration_progress'])
         return current['migration_status'] in ('success', 'error')
     deployment_mod.wait_for(done, 120, 'the migration to end', interval=0.05)
-    moved = _volume(d, volume['id'])
+    moved = volumes.volume_at(d, volume['id'])
     assert moved['migration_status'] == 'success', moved
     new_path = d.volume_path(moved)
     assert not os.path.exists(path)
-    assert _digest(new_path) == digest
-    assert _data_ranges(new_path) == layout  # sparse stays sparse
+    assert volumes.digest(new_path) == digest
+    assert volumes.data_ranges(new_path) == layout  # sparse stays sparse
     # Bandwidth-limited (backend2): progress seen between the ends.
     assert any(0 < p < 100 for p in seen if p is not None), seen
 
@@ -229,15 +170,15 @@ def test_kill_mid_copy(deployment):
     d = deployment
     g = deployment_mod.WritingGuest(d, 'migrate-kill', backend='backend2')
     # Data past the guest's 4 MiB of records makes the copy last.
-    _fill(g.path, 40, start=8)
+    volumes.fill(g.path, 40, start=8)
     d.cinder_cli('migrate', g.volume['id'], d.volume_host('backend1'))
     deployment_mod.wait_for(
-        lambda: 0 < (_volume(d, g.volume['id'])['migration_progress']
+        lambda: 0 < (volumes.volume_at(d, g.volume['id'])['migration_progress']
                      or 0) < 100, 120, 'the copy to be under way',
         interval=0.05)
     d.kill()
     d.restart()
-    volume = _wait_migrated(d, g.volume['id'], timeout=300)
+    volume = volumes.wait_migrated(d, g.volume['id'], timeout=300)
     assert volume['migration_status'] in ('success', 'error'), volume
     assert volume['status'] == 'in-use'
     final = d.volume_path(volume)
@@ -252,7 +193,7 @@ def test_nova_refusal_leaves_the_volume_unchanged(no_live_deployment):
     d = no_live_deployment
     g = deployment_mod.WritingGuest(d, 'migrate-refused', 'backend1')
     d.cinder_cli('migrate', g.volume['id'], d.volume_host('backend2'))
-    volume = _wait_migrated(d, g.volume['id'])
+    volume = volumes.wait_migrated(d, g.volume['id'])
     assert volume['migration_status'] == 'error', volume
     assert volume['status'] == 'in-use'
     assert volume['os-vol-host-attr:host'] == g.volume['os-vol-host-attr:host']

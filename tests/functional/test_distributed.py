@@ -1,7 +1,6 @@
 """Distributed mode: every service its own process, RPC over RabbitMQ,
 databases on MariaDB and PostgreSQL, two volume services on two hosts."""
 
-import hashlib
 import os
 import time
 
@@ -9,7 +8,7 @@ import pytest
 
 from tests.functional import deployment as deployment_mod
 from tests.functional import distributed
-from tests.functional import test_cinder_migrate as migrate
+from tests.functional import volumes
 
 MAX_CONCURRENT = 2
 # backend2 copies slowly: a migration from it is seen under way.
@@ -63,11 +62,6 @@ def _finish(d, g, path):
     return acks
 
 
-def _digest(path):
-    with open(path, 'rb') as f:
-        return hashlib.file_digest(f, 'sha256').hexdigest()
-
-
 @pytest.mark.parametrize('database', ['mariadb', 'postgresql'])
 def test_live_migration_between_volume_hosts(database, request, report):
     d = request.getfixturevalue(database)
@@ -75,10 +69,10 @@ def test_live_migration_between_volume_hosts(database, request, report):
                                      'backend1')
     t0 = time.monotonic()
     _migrate(d, g.volume['id'], 'backend2')
-    migrate._wait_migrated(d, g.volume['id'])
+    volumes.wait_migrated(d, g.volume['id'])
     elapsed = time.monotonic() - t0
     d.wait_acks(g.server, 100)  # still writing, now to backend2
-    new_path = migrate._assert_moved(d, g, 'backend2')
+    new_path = volumes.assert_moved(d, g, 'backend2')
     acks = _finish(d, g, new_path)
     report('distributed live migration on %s: %.1fs, %d acknowledged '
            'writes checked' % (database, elapsed, acks))
@@ -89,17 +83,17 @@ def test_rabbitmq_restart_mid_migration(mariadb):
     g = deployment_mod.WritingGuest(d, 'distributed-rabbit',
                                     backend=SLOW_BACKEND)
     # Data past the guest's records makes the limited copy last seconds.
-    migrate._fill(g.path, 48, start=8)
+    volumes.fill(g.path, 48, start=8)
     _migrate(d, g.volume['id'], 'backend1')
     deployment_mod.wait_for(
-        lambda: 0 < (migrate._volume(d, g.volume['id'])['migration_progress']
+        lambda: 0 < (volumes.volume_at(d, g.volume['id'])['migration_progress']
                      or 0) < 100, 60, 'the copy to be under way',
         interval=0.05)
     distributed.restart_rabbitmq(pause=2)
-    volume = migrate._wait_migrated(d, g.volume['id'], timeout=120)
+    volume = volumes.wait_migrated(d, g.volume['id'], timeout=120)
     assert volume['migration_status'] == 'success', volume
     d.wait_acks(g.server, 100)
-    new_path = migrate._assert_moved(d, g, 'backend1')
+    new_path = volumes.assert_moved(d, g, 'backend1')
     _finish(d, g, new_path)
 
 
@@ -110,19 +104,19 @@ def test_concurrent_migrations(mariadb):
     for _ in range(8):
         volume = d.create_volume(size=1, volume_type='backend1')
         path = d.volume_path(volume)
-        migrate._fill(path, 4)
-        digests[volume['id']] = _digest(path)
+        volumes.fill(path, 4)
+        digests[volume['id']] = volumes.digest(path)
     for volume_id in [g.volume['id'], *digests]:
         _migrate(d, volume_id, 'backend2')
     for volume_id, digest in digests.items():
-        volume = migrate._wait_migrated(d, volume_id)
+        volume = volumes.wait_migrated(d, volume_id)
         assert volume['migration_status'] == 'success', volume
         assert volume['os-vol-host-attr:host'].startswith(
             d.volume_host('backend2'))
-        assert _digest(d.volume_path(volume)) == digest
-    migrate._wait_migrated(d, g.volume['id'])
+        assert volumes.digest(d.volume_path(volume)) == digest
+    volumes.wait_migrated(d, g.volume['id'])
     d.wait_acks(g.server, 100)
-    new_path = migrate._assert_moved(d, g, 'backend2')
+    new_path = volumes.assert_moved(d, g, 'backend2')
     _finish(d, g, new_path)
 
 
@@ -139,7 +133,7 @@ def test_stopped_volume_service_is_down_and_refused(mariadb):
             'os-migrate_volume': {'host': host}})
         assert response.status_code == 400, response.text
         assert 'down' in response.json()['error']['message']
-        assert migrate._volume(d, volume['id'])['migration_status'] is None
+        assert volumes.volume_at(d, volume['id'])['migration_status'] is None
     finally:
         d.start_service('cinder-volume-backend2')
     deployment_mod.wait_for(lambda: d.service_state(host) == 'up', 30,

@@ -6,7 +6,6 @@ calls complete or cancel, while the test guest writes acknowledged records
 throughout.
 """
 
-import hashlib
 import shutil
 import time
 
@@ -14,11 +13,7 @@ import pytest
 
 from tests.functional import deployment as deployment_mod
 from tests.functional import guest_records
-
-
-def _digest(path):
-    with open(path, 'rb') as f:
-        return hashlib.file_digest(f, 'sha256').hexdigest()
+from tests.functional import volumes
 
 
 def _copy(source, destination):
@@ -64,10 +59,10 @@ def test_live_start_copy_complete(deployment, report):
         assert overlay != s.source and deployment.overlays()
         assert s.task_state() == 'migrating_volume'
 
-        source_digest = _digest(s.source)
+        source_digest = volumes.digest(s.source)
         _copy(s.source, s.destination)
         deployment.wait_acks(s.server, 200)  # into the overlay
-        assert _digest(s.source) == source_digest
+        assert volumes.digest(s.source) == source_digest
 
         t2 = time.monotonic()
         response = deployment.complete_migration(s.attachment,
@@ -85,7 +80,7 @@ def test_live_start_copy_complete(deployment, report):
     assert deployment.disk_source(s.server, inactive=True) == s.destination
     assert deployment.overlays() == []
     assert s.task_state() is None
-    assert _digest(s.source) == source_digest
+    assert volumes.digest(s.source) == source_digest
     listed = deployment.compute.get('/servers/%s/os-volume_attachments'
                                     % s.server, version='2.89').json()
     assert [(a['volumeId'], a['attachment_id'])

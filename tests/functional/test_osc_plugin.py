@@ -14,6 +14,7 @@ import subprocess
 import pytest
 
 from tests.functional import deployment as deployment_mod
+from tests.functional import volumes
 
 FULL_BACKEND = 'full'
 BAR = re.compile(r'^\[[#.]+\]\s+(\d+)% (\S+)$')
@@ -48,14 +49,6 @@ def _osc(d, *args, check=True):
 
 def _osc_json(d, *args):
     return json.loads(_osc(d, *args, '-f', 'json').stdout)
-
-
-def _fill(path, mib, start):
-    """Random data in ``mib`` MiB of ``path`` from ``start`` MiB on."""
-    with open(path, 'r+b') as f:
-        f.seek(start << 20)
-        for _ in range(mib):
-            f.write(os.urandom(1 << 20))
 
 
 def test_start_complete_then_start_cancel(deployment):
@@ -116,7 +109,7 @@ def test_watch_follows_cinder_migrate(deployment):
     g = deployment_mod.WritingGuest(d, 'osc-watch', backend='backend2')
     # Data past the guest's 4 MiB of records makes the copy last ~10s,
     # longer than openstackclient takes to start on a busy machine.
-    _fill(g.path, 40, start=8)
+    volumes.fill(g.path, 40, start=8)
     d.cinder_cli('migrate', g.volume['id'], d.volume_host('backend1'))
     result = _osc(d, 'watch', g.volume['id'], '--interval', '0.1',
                   '--timeout', '120')
@@ -136,7 +129,8 @@ def test_watch_follows_cinder_migrate(deployment):
 def test_watch_exits_non_zero_on_error(deployment):
     d = deployment
     volume = d.create_volume(size=1)
-    _fill(d.volume_path(volume), 4, start=0)  # more than the backend holds
+    # More than the backend holds.
+    volumes.fill(d.volume_path(volume), 4, start=0)
     d.cinder_cli('migrate', volume['id'], d.volume_host(FULL_BACKEND))
     result = _osc(d, 'watch', volume['id'], '--interval', '0.1',
                   '--timeout', '120', check=False)

@@ -87,8 +87,13 @@ class FakeNova:
     def _complete(self, record, spec):
         self.calls.append(('complete', record['attachment_id'],
                            spec['new_attachment_id']))
-        if record['status'] != 'started':
+        repeated = (record['status'] in ('completing', 'completed')
+                    and record['new_attachment_id']
+                    == spec['new_attachment_id'])
+        if record['status'] != 'started' and not repeated:
             return 409, _error(409, 'Migration is %s.' % record['status'])
+        if record['status'] == 'completed':
+            return 200, {'volume_migration': dict(record)}
         record['new_attachment_id'] = spec['new_attachment_id']
         if self.on_complete is not None:
             self.on_complete(record)

@@ -334,3 +334,44 @@ def test_started_service_resumes_migrations(conf, admin_context, fake_nova,
     _assert_moved(admin_context, volume.id, 'in-use',
                   os.path.join(conf.state_path, 'volumes', 'slow'))
     assert fake_nova.names()[-1] == 'complete'
+
+
+def test_lost_complete_is_repeated(world, admin_context):
+    """Nova's complete accepted but never carried out (its RPC message to
+    the compute service lost, e.g. in a RabbitMQ restart): the volume
+    service must neither roll back nor delete the source, but complete
+    again."""
+    volume = _in_use_volume(world, admin_context)
+    source_path = world.source.driver.local_path(volume)
+    record = world.cinder.migrate_volume(admin_context, volume.id,
+                                         'node1@slow')
+    nova = world.compute.nova
+    complete = world.compute.complete
+    calls = []
+
+    def lost_then_done(attachment_id, new_attachment_id):
+        calls.append(attachment_id)
+        if len(calls) == 1:
+            # Nova recorded it, then its message to compute was lost.
+            nova.records[attachment_id].update(
+                status='completing', new_attachment_id=new_attachment_id)
+            raise exception.NovaError(reason='did not answer (HTTP 503)')
+        return complete(attachment_id, new_attachment_id)
+
+    world.compute.complete = lost_then_done
+    with pytest.raises(migration.RetryComplete):
+        world.migrator().run(admin_context, record.id)
+    stalled = db_api.migration_get(admin_context, record.id)
+    assert stalled.step == 'completing'
+    assert stalled.error is None
+    assert os.path.exists(source_path)
+    assert 'cancel' not in nova.names()
+    assert db_api.volume_get(admin_context,
+                             volume.id).migration_status == 'migrating'
+
+    finished = world.migrator().run(admin_context, record.id)
+    assert finished.step == 'success'
+    assert len(calls) == 2
+    assert not os.path.exists(source_path)
+    [attachment_id] = nova.records
+    assert nova.records[attachment_id]['status'] == 'completed'
