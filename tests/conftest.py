@@ -1,5 +1,10 @@
 import pytest
 
+# Helpers of the functional tests assert too: show what failed.
+pytest.register_assert_rewrite('tests.functional.deployment',
+                               'tests.functional.guest_records',
+                               'tests.functional.volumes')
+
 MEASUREMENT = 'measurement'
 
 

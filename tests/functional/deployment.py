@@ -4,6 +4,7 @@ The launcher runs in its own process, so every request a test makes, and
 every call between the two services, goes over real HTTP on loopback.
 """
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -24,6 +25,7 @@ from volmig_aio import launcher
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 COMPUTE_VERSION = '2.104'
+FULL_BACKEND = 'full'
 MIGRATION_VERSION = '2.105'
 VOLUME_VERSION = '3.71'
 
@@ -54,6 +56,31 @@ def wait_for(predicate, timeout, what, interval=0.2):
 def run_tool(name, *args):
     subprocess.run([os.path.join(REPO, 'tools', name), *args], check=True,
                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+@contextlib.contextmanager
+def deployment_for_migrations(state_dir, image_dir, slow_bandwidth):
+    """A started deployment for Cinder-driven migrations.
+
+    Besides backend1, backend2 copies at ``slow_bandwidth`` bytes/s (so a
+    copy under way can be seen), and backend ``full`` sits on a 1 MiB
+    tmpfs: any copy to it fails with ENOSPC.
+    """
+    full_dir = os.path.join(state_dir, 'volumes', FULL_BACKEND)
+    os.makedirs(full_dir)
+    subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'volmig-full',
+                    full_dir], check=True)
+    deploy = Deployment(
+        state_dir, image_dir,
+        backends=('backend1', 'backend2', FULL_BACKEND),
+        cinder_conf={'backend2': {'migration_bandwidth_limit':
+                                  slow_bandwidth}})
+    try:
+        deploy.start()
+        yield deploy
+    finally:
+        deploy.stop()
+        subprocess.run(['umount', full_dir], check=False)
 
 
 class APIClient:
@@ -279,6 +306,13 @@ class Deployment:
             if disk.find('target').get('dev') == target:
                 return disk.find('source').get('file')
         return None
+
+    def wait_disk_source(self, server_id, path, timeout=120):
+        """Waits until the live and the persistent definition both use
+        ``path``: once Cinder is done, Nova may still be committing."""
+        wait_for(lambda: (self.disk_source(server_id) == path
+                          and self.disk_source(server_id, inactive=True)
+                          == path), timeout, 'the disk to use %s' % path)
 
     def attach(self, server_id, volume_id):
         """Attaches a volume; returns (attachment id, volume file)."""

@@ -6,7 +6,6 @@ writing acknowledged records throughout.
 """
 
 import os
-import subprocess
 import time
 
 import pytest
@@ -15,28 +14,16 @@ from tests.functional import deployment as deployment_mod
 from tests.functional import guest_records
 from tests.functional import volumes
 
-FULL_BACKEND = 'full'
+FULL_BACKEND = deployment_mod.FULL_BACKEND
 
 
 @pytest.fixture(scope='module')
 def deployment(guest_image, tmp_path_factory):
-    state = str(tmp_path_factory.mktemp('state'))
-    # A backend on a filesystem too small for any copy: injected ENOSPC.
-    full_dir = os.path.join(state, 'volumes', FULL_BACKEND)
-    os.makedirs(full_dir)
-    subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'volmig-full',
-                    full_dir], check=True)
-    deploy = deployment_mod.Deployment(
-        state, guest_image,
-        backends=('backend1', 'backend2', FULL_BACKEND),
-        # backend2 copies slowly: progress and kills can be seen mid-copy.
-        cinder_conf={'backend2': {'migration_bandwidth_limit': 8 << 20}})
-    try:
-        deploy.start()
+    # backend2 copies slowly: progress and kills can be seen mid-copy.
+    with deployment_mod.deployment_for_migrations(
+            str(tmp_path_factory.mktemp('state')), guest_image,
+            8 << 20) as deploy:
         yield deploy
-    finally:
-        deploy.stop()
-        subprocess.run(['umount', full_dir], check=False)
 
 
 def test_cinder_migrate_in_use_volume(deployment, report):
@@ -99,8 +86,7 @@ def test_copy_failure_cancels(deployment):
     assert volume['os-vol-host-attr:host'].startswith(
         d.volume_host('backend1'))
     assert volume['status'] == 'in-use'
-    assert d.disk_source(g.server) == g.path
-    assert d.disk_source(g.server, inactive=True) == g.path
+    d.wait_disk_source(g.server, g.path)  # Nova cancelled
     assert os.listdir(d.backend_dir(FULL_BACKEND)) == []
     d.wait_acks(g.server, 100)  # usable, writing the source
 
@@ -182,8 +168,7 @@ def test_kill_mid_copy(deployment):
     assert volume['migration_status'] in ('success', 'error'), volume
     assert volume['status'] == 'in-use'
     final = d.volume_path(volume)
-    assert d.disk_source(g.server) == final
-    assert d.disk_source(g.server, inactive=True) == final
+    d.wait_disk_source(g.server, final)
     d.wait_acks(g.server, 100)
     g.detach_and_verify(final)
 

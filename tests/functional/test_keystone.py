@@ -241,7 +241,7 @@ def test_cinder_migrate_with_keystone(deployment, keystone, guest):
     assert volume['os-vol-host-attr:host'].startswith(
         d.volume_host('backend2'))
     new_path = d.volume_path(volume)
-    assert d.disk_source(guest['server']) == new_path
+    d.wait_disk_source(guest['server'], new_path)
     d.wait_acks(guest['server'], 100)
 
     response = d.compute.delete('/servers/%s/os-volume_attachments/%s'

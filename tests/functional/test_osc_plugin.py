@@ -6,39 +6,25 @@ on a real attached volume of a writing test guest; ``watch`` follows a
 """
 
 import json
-import os
 import re
 import shutil
-import subprocess
 
 import pytest
 
 from tests.functional import deployment as deployment_mod
 from tests.functional import volumes
 
-FULL_BACKEND = 'full'
+FULL_BACKEND = deployment_mod.FULL_BACKEND
 BAR = re.compile(r'^\[[#.]+\]\s+(\d+)% (\S+)$')
 
 
 @pytest.fixture(scope='module')
 def deployment(guest_image, tmp_path_factory):
-    state = str(tmp_path_factory.mktemp('state'))
-    # A backend too small for any copy: a migration to it fails.
-    full_dir = os.path.join(state, 'volumes', FULL_BACKEND)
-    os.makedirs(full_dir)
-    subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'volmig-osc',
-                    full_dir], check=True)
-    deploy = deployment_mod.Deployment(
-        state, guest_image,
-        backends=('backend1', 'backend2', FULL_BACKEND),
-        # backend2 copies slowly, so watch sees the copy under way.
-        cinder_conf={'backend2': {'migration_bandwidth_limit': 4 << 20}})
-    try:
-        deploy.start()
+    # backend2 copies slowly: watch sees the copy under way.
+    with deployment_mod.deployment_for_migrations(
+            str(tmp_path_factory.mktemp('state')), guest_image,
+            4 << 20) as deploy:
         yield deploy
-    finally:
-        deploy.stop()
-        subprocess.run(['umount', full_dir], check=False)
 
 
 def _osc(d, *args, check=True):
@@ -121,7 +107,7 @@ def test_watch_follows_cinder_migrate(deployment):
     assert moved['os-vol-host-attr:host'].startswith(
         d.volume_host('backend1'))
     new_path = d.volume_path(moved)
-    assert d.disk_source(g.server) == new_path
+    d.wait_disk_source(g.server, new_path)
     d.wait_acks(g.server, 50)
     g.detach_and_verify(new_path)
 

@@ -37,8 +37,7 @@ def assert_moved(d, g, backend):
     new_path = d.volume_path(volume)
     assert new_path != g.path
     assert not os.path.exists(g.path)
-    assert d.disk_source(g.server) == new_path
-    assert d.disk_source(g.server, inactive=True) == new_path
+    d.wait_disk_source(g.server, new_path)
     return new_path
 
 
