@@ -1,6 +1,5 @@
 """Options every volmig service has, and loading a service's config."""
 
-import os
 import socket
 
 from oslo_config import cfg
@@ -45,9 +44,3 @@ def parse_args(conf, project, argv, default_config_files=None):
     """Parses command-line and config files into ``conf`` and sets up logs."""
     conf(argv, project=project, default_config_files=default_config_files)
     logging.setup(conf, project)
-
-
-def state_file(conf, *parts):
-    return os.path.join(conf.state_path, *parts)
-
-

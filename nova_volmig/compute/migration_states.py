@@ -63,9 +63,3 @@ def next_status(status, event):
     except KeyError:
         raise exception.VolumeMigrationInvalidState(
             event=event, status=status) from None
-
-
-def allowed_from(event):
-    """The statuses from which ``event`` really changes the record."""
-    return tuple(status for (status, e), result in TRANSITIONS.items()
-                 if e == event and result is not SAME)

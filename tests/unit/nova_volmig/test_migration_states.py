@@ -88,10 +88,3 @@ def test_repeating_an_action_after_it_took_effect_is_same(event, report):
 def test_retried_start_is_same_only_once_started():
     assert ms.next_status('started', 'start') is ms.SAME
     assert _outcome('starting', 'start') == '-'
-
-
-def test_allowed_from_lists_the_real_changes():
-    for event in EVENTS:
-        expected = {status for status, row in EXPECTED.items()
-                    if row[EVENTS.index(event)] not in ('-', '=')}
-        assert set(ms.allowed_from(event)) == expected
