@@ -17,7 +17,7 @@ def init(conf):
 
 
 def api_service(conf):
-    return wsgi.Server('cinder-volmig-api', app.build_app(conf),
+    return wsgi.Server('cinder-volmig-api', app.load_app(conf),
                        conf.api.host, conf.api.port)
 
 

@@ -12,9 +12,14 @@ function install_volmig {
         busybox-static cpio linux-image-cloud-amd64
 }
 
-# Writes what both files share: identity, RPC, database, auth, logging.
+# Writes what both files share: identity, RPC, database, auth, logging,
+# and the API's paste file, installed beside the config file under a name
+# of its own (both services share the directory).
 function _volmig_common_conf {
     local conf=$1 project=$2 port=$3
+    local paste=$VOLMIG_CONF_DIR/$project-api-paste.ini
+    cp "$VOLMIG_DIR/etc/${project}_volmig/api-paste.ini" "$paste"
+    iniset "$conf" DEFAULT api_paste_config "$paste"
     iniset "$conf" DEFAULT host "$(hostname)"
     iniset "$conf" DEFAULT state_path "$VOLMIG_STATE_DIR/$project"
     iniset "$conf" DEFAULT auth_strategy "$VOLMIG_AUTH_STRATEGY"

@@ -16,7 +16,7 @@ def init(conf):
 
 
 def api_service(conf):
-    return wsgi.Server('nova-volmig-api', app.build_app(conf),
+    return wsgi.Server('nova-volmig-api', app.load_app(conf),
                        conf.api.host, conf.api.port)
 
 

@@ -1,6 +1,9 @@
-"""Authentication middleware selection: keystone or noauth."""
+"""Authentication: the ``auth_strategy`` option and the noauth middleware.
 
-from keystonemiddleware import auth_token
+The API's paste file (api-paste.ini) has a pipeline per strategy; the
+``keystone`` one runs keystonemiddleware's ``auth_token``.
+"""
+
 from oslo_config import cfg
 
 auth_opts = [
@@ -9,7 +12,8 @@ auth_opts = [
                         ('noauth', 'Trust the caller; every request is an '
                                    'admin. For tests and the embedded '
                                    'default only.')],
-               help='How API requests are authenticated.'),
+               help='How API requests are authenticated: the pipeline of '
+                    'the API\'s paste file (api_paste_config) to run.'),
 ]
 
 
@@ -24,6 +28,11 @@ class NoAuthMiddleware:
     def __init__(self, app):
         self.app = app
 
+    @classmethod
+    def factory(cls, global_conf, **local_conf):
+        """``paste.filter_factory``."""
+        return cls
+
     def __call__(self, environ, start_response):
         token = environ.get('HTTP_X_AUTH_TOKEN', '')
         user, _, project = token.partition(':')
@@ -36,9 +45,3 @@ class NoAuthMiddleware:
             'HTTP_X_ROLES': 'admin,member,reader',
         })
         return self.app(environ, start_response)
-
-
-def wrap(conf, app):
-    if conf.auth_strategy == 'noauth':
-        return NoAuthMiddleware(app)
-    return auth_token.AuthProtocol(app, {'oslo_config_config': conf})

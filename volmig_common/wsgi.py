@@ -1,4 +1,6 @@
-"""WSGI plumbing: the app factory both APIs use, and a threaded server."""
+"""WSGI plumbing both APIs use: the pecan app factory, the JSON error
+middleware, loading the pipeline from the API's paste file, and a threaded
+server."""
 
 import json
 import socketserver
@@ -6,15 +8,20 @@ import threading
 from wsgiref import simple_server
 
 from oslo_log import log as logging
+from paste.deploy import loadwsgi
 import pecan
 import webob
 import webob.exc
 
-from volmig_common import auth
+from volmig_common import config
 from volmig_common import exception
 from volmig_common import hooks
 
 LOG = logging.getLogger(__name__)
+
+# The paste global_conf key of the service's ConfigOpts: the name
+# keystonemiddleware's auth_token reads its options object from.
+CONF_KEY = 'oslo_config_config'
 
 
 def error_body(status, message):
@@ -64,6 +71,11 @@ class JSONErrorMiddleware:
     def __init__(self, app):
         self.app = app
 
+    @classmethod
+    def factory(cls, global_conf, **local_conf):
+        """``paste.filter_factory``."""
+        return cls
+
     def __call__(self, environ, start_response):
         request = webob.Request(environ)
         try:
@@ -87,14 +99,39 @@ class JSONErrorMiddleware:
 
 
 def make_app(conf, root, versions, extra_hooks=()):
-    """A pecan app for ``root`` behind JSON errors and the configured auth."""
+    """The pecan app for ``root``; the paste pipeline puts the JSON errors
+    and the authentication in front of it."""
     app_hooks = [hooks.ConfigHook(conf), hooks.ContextHook(),
                  hooks.MicroversionHook(versions),
                  hooks.JSONObjectBodyHook()] + list(extra_hooks)
-    app = pecan.make_app(root, hooks=app_hooks, force_canonical=False,
-                         guess_content_type_from_ext=False)
-    app = JSONErrorMiddleware(app)
-    return auth.wrap(conf, app)
+    return pecan.make_app(root, hooks=app_hooks, force_canonical=False,
+                          guess_content_type_from_ext=False)
+
+
+def pipeline_factory(loader, global_conf, **local_conf):
+    """Paste composite: the pipeline named by ``auth_strategy``."""
+    conf = global_conf[CONF_KEY]
+    try:
+        pipeline = local_conf[conf.auth_strategy].split()
+    except KeyError:
+        raise ValueError('%s has no %s pipeline' % (
+            global_conf['__file__'], conf.auth_strategy)) from None
+    app = loader.get_app(pipeline[-1], global_conf=global_conf)
+    for name in reversed(pipeline[:-1]):
+        app = loader.get_filter(name, global_conf=global_conf)(app)
+    return app
+
+
+def load_app(conf, name):
+    """The API's WSGI app: composite ``name`` of the API's paste file."""
+    path = config.find_paste_config(conf)
+    LOG.info('Loading %s from %s (%s pipeline)', name, path,
+             conf.auth_strategy)
+    # paste.deploy.loadapp() would add global_conf to the file's defaults,
+    # which configparser interpolates as strings: the ConfigOpts object
+    # reaches the factories only when handed to the loader directly.
+    return loadwsgi.ConfigLoader(path).get_app(name,
+                                               global_conf={CONF_KEY: conf})
 
 
 class _ThreadingWSGIServer(socketserver.ThreadingMixIn,

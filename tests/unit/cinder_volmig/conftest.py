@@ -63,7 +63,7 @@ def volume_service(conf, admin_context):
 
 @pytest.fixture
 def api(conf, volume_service):
-    return webtest.TestApp(api_app.build_app(conf),
+    return webtest.TestApp(api_app.load_app(conf),
                            extra_environ={'HTTP_X_AUTH_TOKEN': helpers.TOKEN})
 
 

@@ -73,10 +73,16 @@ def compute_manager(conf, driver, volumes):
     rpc_service.stop()
 
 
+def paste_api(monkeypatch, conf, compute):
+    """The API as its paste pipeline builds it, around ``compute``."""
+    monkeypatch.setattr(api_app.compute_api, 'API', lambda conf: compute)
+    return webtest.TestApp(api_app.load_app(conf))
+
+
 @pytest.fixture
-def api(conf, compute_manager, volumes):
-    compute = compute_api.API(conf, volume_api=volumes)
-    return webtest.TestApp(api_app.build_app(conf, compute))
+def api(monkeypatch, conf, compute_manager, volumes):
+    return paste_api(monkeypatch, conf,
+                     compute_api.API(conf, volume_api=volumes))
 
 
 def wait_for(predicate, timeout=10):

@@ -9,15 +9,14 @@ import re
 import uuid
 
 import pytest
-import webtest
 
 from nova_volmig import exception
 from nova_volmig import policy
-from nova_volmig.api import app as api_app
 from nova_volmig.compute import api as compute_api
 from nova_volmig.compute import rpcapi
 from nova_volmig.compute import states
 from nova_volmig.db import api as db_api
+from tests.unit.nova_volmig import conftest
 from volmig_common import context as common_context
 
 V2105 = {'OpenStack-API-Version': 'compute 2.105'}
@@ -83,11 +82,10 @@ def fake_rpc(conf):
 
 
 @pytest.fixture
-def api(conf, compute_manager, volumes, fake_rpc):
+def api(monkeypatch, conf, compute_manager, volumes, fake_rpc):
     """Overrides conftest's: the same app, with FakeMigrationRPC."""
-    compute = compute_api.API(conf, compute_rpcapi=fake_rpc,
-                              volume_api=volumes)
-    return webtest.TestApp(api_app.build_app(conf, compute))
+    return conftest.paste_api(monkeypatch, conf, compute_api.API(
+        conf, compute_rpcapi=fake_rpc, volume_api=volumes))
 
 
 def _attach(api, server_id, volumes):

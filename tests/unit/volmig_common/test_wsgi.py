@@ -1,4 +1,5 @@
-"""The app factory: JSON errors of one shape, microversion headers."""
+"""The app factory and the JSON error middleware: errors of one shape,
+microversion headers."""
 
 from oslo_config import cfg
 import pecan
@@ -35,9 +36,9 @@ def app():
     conf = cfg.ConfigOpts()
     config.register_opts(conf, api_port=1)
     conf([])
-    conf.set_override('auth_strategy', 'noauth')
     versions = microversion.VersionRange('volume', '3.0', '3.71')
-    return webtest.TestApp(wsgi.make_app(conf, _Root(), versions))
+    return webtest.TestApp(wsgi.JSONErrorMiddleware(
+        wsgi.make_app(conf, _Root(), versions)))
 
 
 def _error(response, status):
