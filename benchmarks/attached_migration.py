@@ -43,6 +43,9 @@ def _fill(path, size_gib):
     subprocess.run(['dd', 'if=/dev/urandom', 'of=%s' % path, 'bs=8M',
                     'count=%d' % (size_gib * 128), 'conv=notrunc,fsync',
                     'status=none'], check=True)
+    # A volume's data is not in its volume host's page cache.
+    with open('/proc/sys/vm/drop_caches', 'w') as drop_caches:
+        drop_caches.write('3')
 
 
 @contextlib.contextmanager
@@ -81,7 +84,7 @@ def _migrate(d, volume_id, backend):
 def _wait_success(d, volume_id):
     def done():
         volume = d.volume.get('/volumes/%s' % volume_id).json()['volume']
-        assert volume['migration_status'] != 'error', volume
+        assert volume['migration_status'] != 'error', d.log_tail()
         return volume['migration_status'] == 'success'
     deployment_mod.wait_for(done, 600, 'the migration', interval=0.05)
 

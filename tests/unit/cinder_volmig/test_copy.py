@@ -106,16 +106,82 @@ def tmpfs(tmp_path):
         yield mount
 
 
-def test_full_file_in_one_filesystem_moves_in_kernel(tmp_path):
+@pytest.fixture
+def server_side_copy(monkeypatch):
+    """Makes every filesystem look like one that copies server side."""
+    monkeypatch.setattr(copy, '_filesystem_type', lambda fd: 'nfs4')
+
+
+@pytest.fixture
+def recorded_reopens(monkeypatch):
+    reopened = []
+    real_reopen = copy._reopen
+
+    def recording_reopen(fd, flags):
+        reopened.append(flags)
+        return real_reopen(fd, flags)
+
+    monkeypatch.setattr(copy, '_reopen', recording_reopen)
+    return reopened
+
+
+DIRECT_REOPENS = [os.O_RDONLY | os.O_DIRECT, os.O_WRONLY | os.O_DIRECT]
+
+
+def _no_direct_io(fd, flags):
+    raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+
+
+def test_full_file_in_one_local_filesystem_is_copied_directly(
+        tmp_path, recorded_reopens):
+    src = _write(tmp_path / 'src', 20 * MiB)
+    dst = _destination(tmp_path / 'dst', 20 * MiB)
+
+    result = copy.copy_volume(src, dst)
+
+    assert result.method == 'parallel'
+    assert recorded_reopens == DIRECT_REOPENS
+    assert result.bytes_copied == 20 * MiB
+    assert result.seconds > 0
+    _assert_same(src, dst)
+
+
+def test_server_side_copy_moves_in_kernel(tmp_path, server_side_copy,
+                                          recorded_reopens):
+    src = _write(tmp_path / 'src', 20 * MiB, ((3 * MiB, 9 * MiB + 1),))
+    dst = _destination(tmp_path / 'dst', 20 * MiB)
+
+    result = copy.copy_volume(src, dst)
+
+    assert result.method == 'copy_file_range'
+    assert recorded_reopens == []
+    assert result.bytes_copied == 9 * MiB + 4096
+    _assert_same(src, dst)
+
+
+def test_one_filesystem_without_direct_io_moves_in_kernel(tmp_path,
+                                                          monkeypatch):
+    monkeypatch.setattr(copy, '_reopen', _no_direct_io)
     src = _write(tmp_path / 'src', 20 * MiB)
     dst = _destination(tmp_path / 'dst', 20 * MiB)
 
     result = copy.copy_volume(src, dst)
 
     assert result.method == 'copy_file_range'
-    assert result.bytes_copied == 20 * MiB
-    assert result.seconds > 0
     _assert_same(src, dst)
+
+
+def test_filesystem_type_is_the_one_mount_reports(tmp_path, tmpfs):
+    for directory in (str(tmp_path), tmpfs(MiB)):
+        expected = subprocess.run(
+            ['findmnt', '--noheadings', '--output', 'FSTYPE', '--target',
+             directory], check=True, capture_output=True,
+            text=True).stdout.strip()
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            assert copy._filesystem_type(fd) == expected
+        finally:
+            os.close(fd)
 
 
 def test_holes_stay_holes(tmp_path):
@@ -224,15 +290,7 @@ def test_reflink_of_an_odd_sized_file(xfs):
 
 
 def test_across_filesystems_copies_in_parallel_with_direct_io(
-        xfs, tmp_path, monkeypatch):
-    reopened = []
-    real_reopen = copy._reopen
-
-    def recording_reopen(fd, flags):
-        reopened.append(flags)
-        return real_reopen(fd, flags)
-
-    monkeypatch.setattr(copy, '_reopen', recording_reopen)
+        xfs, tmp_path, recorded_reopens):
     data_at = ((0, 20 * MiB), (30 * MiB, 9 * MiB + 5))
     src = _write(os.path.join(xfs, 'cross'), 48 * MiB, data_at)
     dst = _destination(tmp_path / 'dst', 48 * MiB)
@@ -240,7 +298,7 @@ def test_across_filesystems_copies_in_parallel_with_direct_io(
     result = copy.copy_volume(src, dst)
 
     assert result.method == 'parallel'
-    assert reopened == [os.O_RDONLY | os.O_DIRECT, os.O_WRONLY | os.O_DIRECT]
+    assert recorded_reopens == DIRECT_REOPENS
     assert result.bytes_copied == 29 * MiB + 4096
     _assert_same(src, dst)
 
@@ -255,8 +313,8 @@ def test_from_tmpfs_to_disk_copies_in_parallel(tmpfs, tmp_path):
     _assert_same(src, dst)
 
 
-def test_falls_back_when_the_kernel_refuses_real_copies(tmp_path,
-                                                      monkeypatch):
+def test_falls_back_when_the_kernel_refuses_real_copies(
+        tmp_path, monkeypatch, server_side_copy):
     real_copy_file_range = os.copy_file_range
 
     def refusing_copy_file_range(src, dst, count, *offsets):
@@ -275,10 +333,7 @@ def test_falls_back_when_the_kernel_refuses_real_copies(tmp_path,
 
 
 def test_parallel_copy_without_direct_io(xfs, tmp_path, monkeypatch):
-    def no_direct_io(fd, flags):
-        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-
-    monkeypatch.setattr(copy, '_reopen', no_direct_io)
+    monkeypatch.setattr(copy, '_reopen', _no_direct_io)
     src = _write(os.path.join(xfs, 'buffered'), 40 * MiB,
                  ((MiB, 20 * MiB + 3),))
     dst = _destination(tmp_path / 'dst', 40 * MiB)
@@ -375,7 +430,8 @@ def test_missing_destination_is_not_created(tmp_path):
     assert not os.path.exists(tmp_path / 'gone')
 
 
-def test_io_error_stops_every_worker(tmp_path, monkeypatch):
+def test_io_error_stops_every_worker(tmp_path, monkeypatch,
+                                    server_side_copy):
     src = _write(tmp_path / 'src', 64 * MiB)
     dst = _destination(tmp_path / 'dst', 64 * MiB)
     real_copy_file_range = os.copy_file_range
