@@ -31,11 +31,16 @@ function _volmig_common_conf {
     iniset_rpc_backend "volmig_$project" "$conf"
     if [[ "$VOLMIG_AUTH_STRATEGY" == keystone ]]; then
         configure_keystone_authtoken_middleware "$conf" "$project"
+        # The other service calls with the caller's token and its own as
+        # a service token, which counts only with the service role.
+        iniset "$conf" keystone_authtoken service_token_roles service
+        iniset "$conf" keystone_authtoken service_token_roles_required True
     fi
 }
 
 # How one service calls the other: a keystoneauth1 session from the
-# caller's [section], as that caller's service user.
+# caller's [section], with that caller's service user (for a user's
+# request, its token goes as the service token beside the user's).
 function _volmig_client_conf {
     local conf=$1 section=$2 user=$3 url=$4
     if [[ "$VOLMIG_AUTH_STRATEGY" == keystone ]]; then
@@ -64,6 +69,11 @@ function configure_volmig {
     iniset "$conf" compute image_dir "$VOLMIG_STATE_DIR/images"
     iniset "$conf" libvirt virt_type "$LIBVIRT_TYPE"
     _volmig_client_conf "$conf" cinder nova "$VOLMIG_CINDER_URL/admin"
+    if [[ "$VOLMIG_AUTH_STRATEGY" == keystone ]]; then
+        # Calls for a user name the user's project, not the service's.
+        iniset "$conf" cinder endpoint_override \
+            "$VOLMIG_CINDER_URL/%(project_id)s"
+    fi
 
     conf=$VOLMIG_CINDER_CONF
     _volmig_common_conf "$conf" cinder "$VOLMIG_CINDER_PORT"
@@ -81,8 +91,11 @@ function create_volmig_accounts {
     if [[ "$VOLMIG_AUTH_STRATEGY" != keystone ]]; then
         return
     fi
-    create_service_user nova admin
-    create_service_user cinder admin
+    local user
+    for user in nova cinder; do
+        create_service_user "$user" admin
+        get_or_add_user_project_role service "$user" "$SERVICE_PROJECT_NAME"
+    done
     get_or_create_service nova compute "volmig compute API"
     get_or_create_endpoint compute "$REGION_NAME" "$VOLMIG_NOVA_URL"
     get_or_create_service cinderv3 block-storage "volmig volume API"

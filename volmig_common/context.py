@@ -2,9 +2,16 @@
 
 from oslo_context import context
 
+# Who vouched for the caller with a service token (keystonemiddleware
+# sets them once it validated one): carried over RPC, and in the values a
+# log format (logging_user_identity_format) may name.
+_SERVICE_KEYS = ('service_user_id', 'service_project_id', 'service_roles')
+
 
 class RequestContext(context.RequestContext):
     """oslo.context's context, with admin derived from the roles."""
+
+    FROM_DICT_EXTRA_KEYS = _SERVICE_KEYS
 
     def __init__(self, is_admin=None, **kwargs):
         super().__init__(**kwargs)
@@ -15,6 +22,11 @@ class RequestContext(context.RequestContext):
     def to_policy_values(self):
         values = super().to_policy_values()
         values['is_admin'] = self.is_admin
+        return values
+
+    def to_dict(self):
+        values = super().to_dict()
+        values.update((key, getattr(self, key)) for key in _SERVICE_KEYS)
         return values
 
     @classmethod

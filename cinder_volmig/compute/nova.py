@@ -15,16 +15,17 @@ def _reason(error):
 
 
 class ComputeAPI:
-    """Asks Nova, as the volume service itself, to stop and switch
-    writing a volume; every call names the source attachment."""
+    """Asks Nova to stop and switch writing a volume, for a request
+    context (see service_client); every call names the source
+    attachment."""
 
     def __init__(self, conf):
         self._client = service_client.ServiceClient(
             conf, cinder_conf.NOVA_GROUP, API_VERSION)
 
-    def _request(self, method, url, attachment_id, body=None):
+    def _request(self, context, method, url, attachment_id, body=None):
         try:
-            return self._client.request(method, url, body)
+            return self._client.request(context, method, url, body)
         except ks_exceptions.NotFound:
             raise exception.NovaNotFound(attachment_id=attachment_id)
         except ks_exceptions.Conflict as e:
@@ -32,22 +33,25 @@ class ComputeAPI:
         except ks_exceptions.ClientException as e:
             raise exception.NovaError(reason=_reason(e))
 
-    def start(self, attachment_id):
+    def start(self, context, attachment_id):
         """Returns once Nova no longer writes the attachment's volume."""
         body = {'volume_migration': {'attachment_id': attachment_id}}
-        return self._request('POST', _PATH, attachment_id,
+        return self._request(context, 'POST', _PATH, attachment_id,
                              body)['volume_migration']
 
-    def complete(self, attachment_id, new_attachment_id):
+    def complete(self, context, attachment_id, new_attachment_id):
         """Returns once the source attachment is no longer in use."""
         body = {'complete': {'new_attachment_id': new_attachment_id}}
-        return self._request('POST', '%s/%s/action' % (_PATH, attachment_id),
+        return self._request(context, 'POST',
+                             '%s/%s/action' % (_PATH, attachment_id),
                              attachment_id, body)['volume_migration']
 
-    def cancel(self, attachment_id):
-        self._request('POST', '%s/%s/action' % (_PATH, attachment_id),
+    def cancel(self, context, attachment_id):
+        self._request(context, 'POST',
+                      '%s/%s/action' % (_PATH, attachment_id),
                       attachment_id, {'cancel': None})
 
-    def show(self, attachment_id):
-        return self._request('GET', '%s/%s' % (_PATH, attachment_id),
+    def show(self, context, attachment_id):
+        return self._request(context, 'GET',
+                             '%s/%s' % (_PATH, attachment_id),
                              attachment_id)['volume_migration']

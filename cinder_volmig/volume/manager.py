@@ -115,7 +115,9 @@ class VolumeManager:
     # Migration: this backend as the source
 
     def migrate_volume(self, context, migration_id):
-        self.migrator.start(volmig_context.get_admin_context(), migration_id)
+        # The caller's context: Nova is asked on the caller's behalf. A
+        # migration resumed later runs with the service's own.
+        self.migrator.start(context, migration_id)
 
     # Migration: this backend as the destination
 

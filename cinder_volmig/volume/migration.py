@@ -216,7 +216,7 @@ class Migrator:
     def _step_suspending(self, context, migration):
         try:
             # Repeating start on a started migration is safe (contract).
-            self.compute.start(migration.src_attachment_id)
+            self.compute.start(context, migration.src_attachment_id)
         except exception.NovaConflict as e:
             raise RollBack(e.message)
         self._advance(context, migration, 'suspending', 'copying')
@@ -225,7 +225,8 @@ class Migrator:
         if migration.nova_started:
             # A copy a restart interrupted is redone only while Nova
             # still keeps its writes away from the source.
-            status = self.compute.show(migration.src_attachment_id)['status']
+            status = self.compute.show(
+                context, migration.src_attachment_id)['status']
             if status != 'started':
                 raise RollBack('Nova\'s migration is %s, not started'
                                % status)
@@ -259,13 +260,14 @@ class Migrator:
 
     def _step_completing(self, context, migration):
         if migration.nova_started:
-            status = self.compute.show(migration.src_attachment_id)['status']
+            status = self.compute.show(
+                context, migration.src_attachment_id)['status']
             if status != _NOVA_SWITCHED:
                 if status not in ('started', _NOVA_COMPLETING):
                     raise RollBack('Nova\'s migration is %s, not started'
                                    % status)
                 # Also when completing: returns once the source is free.
-                self.compute.complete(migration.src_attachment_id,
+                self.compute.complete(context, migration.src_attachment_id,
                                       migration.dst_attachment_id)
         self._advance(context, migration, 'completing', 'swapping')
 
@@ -314,7 +316,7 @@ class Migrator:
         if migration.nova_started:
             try:
                 status = self.compute.show(
-                    migration.src_attachment_id)['status']
+                    context, migration.src_attachment_id)['status']
             except exception.NovaNotFound:
                 status = None
             if status == _NOVA_SWITCHED:
@@ -333,7 +335,7 @@ class Migrator:
                 raise RetryComplete('migration %s: Nova is completing'
                                     % migration.id)
             if status not in (None, 'cancelled', 'cancelling', 'error'):
-                self.compute.cancel(migration.src_attachment_id)
+                self.compute.cancel(context, migration.src_attachment_id)
         try:
             self._remove_destination(context, migration)
         except Exception:

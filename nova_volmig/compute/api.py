@@ -144,7 +144,7 @@ class API:
                for bdm in db.bdm_get_all(context, instance_uuid)):
             raise exception.VolumeAlreadyAttached(volume_id=volume_id,
                                                   instance_id=instance_uuid)
-        volume = self.volume_api.get(volume_id)
+        volume = self.volume_api.get(context, volume_id)
         if volume['status'] != 'available' and not volume.get('multiattach'):
             raise exception.InvalidVolume(
                 reason='volume %s is %s, not available' % (

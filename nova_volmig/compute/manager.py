@@ -130,10 +130,10 @@ class ComputeManager:
     def _release_volume(self, context, bdm):
         try:
             if bdm['attachment_id']:
-                self.volume_api.attachment_delete(bdm['attachment_id'],
-                                                  bdm['volume_id'])
+                self.volume_api.attachment_delete(
+                    context, bdm['attachment_id'], bdm['volume_id'])
             if bdm['delete_on_termination']:
-                self.volume_api.delete(bdm['volume_id'])
+                self.volume_api.delete(context, bdm['volume_id'])
         except common_exception.VolmigException:
             # The instance is gone either way; the volume service keeps
             # what it could not release.
@@ -165,8 +165,8 @@ class ComputeManager:
         try:
             instance = db.instance_get(context, instance_uuid)
             device_name = self._free_device(context, instance_uuid)
-            attachment = self.volume_api.attachment_create(volume_id,
-                                                           instance_uuid)
+            attachment = self.volume_api.attachment_create(
+                context, volume_id, instance_uuid)
             # Recorded before anything is plugged in, so a crash leaves a
             # trace of the attachment to clean up.
             bdm = db.bdm_create(context, {
@@ -184,22 +184,23 @@ class ComputeManager:
         plugged = False
         try:
             attachment = self.volume_api.attachment_update(
-                bdm['attachment_id'], bdm['volume_id'], self._connector())
+                context, bdm['attachment_id'], bdm['volume_id'],
+                self._connector())
             connection_info = attachment['connection_info']
             db.bdm_update(context, bdm['uuid'],
                           {'connection_info': json.dumps(connection_info)})
             self.driver.attach_volume(instance, connection_info,
                                       bdm['device_name'], bdm['volume_id'])
             plugged = True
-            self.volume_api.attachment_complete(bdm['attachment_id'],
-                                                bdm['volume_id'])
+            self.volume_api.attachment_complete(
+                context, bdm['attachment_id'], bdm['volume_id'])
         except Exception:
             LOG.exception('Attaching volume %s to %s failed',
                           bdm['volume_id'], instance['uuid'])
             if plugged:
                 self.driver.detach_volume(instance, bdm['device_name'])
-            self.volume_api.attachment_delete(bdm['attachment_id'],
-                                              bdm['volume_id'])
+            self.volume_api.attachment_delete(
+                context, bdm['attachment_id'], bdm['volume_id'])
             db.bdm_destroy(context, bdm['uuid'])
             raise
 
@@ -210,8 +211,8 @@ class ComputeManager:
             bdm = db.bdm_get_by_volume(context, instance_uuid, volume_id)
             self.driver.detach_volume(instance, bdm['device_name'])
             if bdm['attachment_id']:
-                self.volume_api.attachment_delete(bdm['attachment_id'],
-                                                  volume_id)
+                self.volume_api.attachment_delete(
+                    context, bdm['attachment_id'], volume_id)
             db.bdm_destroy(context, bdm['uuid'])
         finally:
             db.instance_end_action(context, instance_uuid,
@@ -282,8 +283,8 @@ class ComputeManager:
         """Moves the disk and the mapping to the destination attachment."""
         if not migration['new_connection_info']:
             attachment = self.volume_api.attachment_update(
-                migration['new_attachment_id'], migration['volume_id'],
-                self._connector())
+                context, migration['new_attachment_id'],
+                migration['volume_id'], self._connector())
             migration = db.migration_update(context, migration['id'], {
                 'new_connection_info': json.dumps(
                     attachment['connection_info'])})
@@ -292,7 +293,8 @@ class ComputeManager:
                                    migration['volume_id'])
         if bdm['attachment_id'] != migration['new_attachment_id']:
             self.volume_api.attachment_complete(
-                migration['new_attachment_id'], migration['volume_id'])
+                context, migration['new_attachment_id'],
+                migration['volume_id'])
             db.bdm_update(context, bdm['uuid'], {
                 'attachment_id': migration['new_attachment_id'],
                 'connection_info': migration['new_connection_info']})

@@ -10,15 +10,17 @@ API_VERSION = 'volume 3.44'
 
 
 class VolumeAPI:
-    """Calls the volume API as the compute service itself."""
+    """Calls the volume API for a request context: the caller's token
+    with the compute service's as a service token, or the compute
+    service's alone for its own work."""
 
     def __init__(self, conf):
         self._client = service_client.ServiceClient(
             conf, cinder_conf.GROUP, API_VERSION)
 
-    def _request(self, method, url, volume_id, body=None):
+    def _request(self, context, method, url, volume_id, body=None):
         try:
-            return self._client.request(method, url, body)
+            return self._client.request(context, method, url, body)
         except ks_exceptions.NotFound:
             raise exception.VolumeNotFound(volume_id=volume_id)
         except ks_exceptions.HttpError as e:
@@ -28,28 +30,32 @@ class VolumeAPI:
         except ks_exceptions.ClientException as e:
             raise exception.VolumeServiceError(reason=str(e))
 
-    def get(self, volume_id):
-        return self._request('GET', '/volumes/%s' % volume_id,
+    def get(self, context, volume_id):
+        return self._request(context, 'GET', '/volumes/%s' % volume_id,
                              volume_id)['volume']
 
-    def delete(self, volume_id):
-        self._request('DELETE', '/volumes/%s' % volume_id, volume_id)
+    def delete(self, context, volume_id):
+        self._request(context, 'DELETE', '/volumes/%s' % volume_id,
+                      volume_id)
 
-    def attachment_create(self, volume_id, instance_uuid):
+    def attachment_create(self, context, volume_id, instance_uuid):
         body = {'attachment': {'volume_uuid': volume_id,
                                'instance_uuid': instance_uuid}}
-        return self._request('POST', '/attachments', volume_id,
+        return self._request(context, 'POST', '/attachments', volume_id,
                              body)['attachment']
 
-    def attachment_update(self, attachment_id, volume_id, connector):
+    def attachment_update(self, context, attachment_id, volume_id,
+                          connector):
         body = {'attachment': {'connector': connector}}
-        return self._request('PUT', '/attachments/%s' % attachment_id,
-                             volume_id, body)['attachment']
+        return self._request(context, 'PUT',
+                             '/attachments/%s' % attachment_id, volume_id,
+                             body)['attachment']
 
-    def attachment_complete(self, attachment_id, volume_id):
-        self._request('POST', '/attachments/%s/action' % attachment_id,
-                      volume_id, {'os-complete': None})
+    def attachment_complete(self, context, attachment_id, volume_id):
+        self._request(context, 'POST',
+                      '/attachments/%s/action' % attachment_id, volume_id,
+                      {'os-complete': None})
 
-    def attachment_delete(self, attachment_id, volume_id):
-        self._request('DELETE', '/attachments/%s' % attachment_id,
+    def attachment_delete(self, context, attachment_id, volume_id):
+        self._request(context, 'DELETE', '/attachments/%s' % attachment_id,
                       volume_id)

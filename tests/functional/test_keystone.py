@@ -2,7 +2,9 @@
 
 Keystone (the keystone package, in its own virtualenv) serves on loopback
 with an admin, a project member (``demo``) and a user holding only the
-``service`` role (``volmig``), which each service uses to call the other.
+``service`` role (``volmig``), which each service uses to call the other:
+alone for its own work, as the service token beside the caller's token
+for a user's request.
 """
 
 import json
@@ -22,6 +24,8 @@ from tests.functional import guest_records
 KEYSTONE_VENV = os.path.join(deployment_mod.REPO, '.venv-keystone')
 MIG_FIELDS = ('migration_status', 'os-vol-mig-status-attr:migstat',
               'os-vol-mig-status-attr:name_id', 'migration_progress')
+# Log lines name the caller and the service that vouched for it.
+IDENTITY_FORMAT = '%(user)s %(project)s service:%(service_user_id)s'
 
 
 class Keystone:
@@ -61,6 +65,9 @@ class Keystone:
     def project_id(self, name):
         return self.sessions[name].get_project_id()
 
+    def user_id(self, name):
+        return self.sessions[name].get_user_id()
+
     def service_auth(self):
         """The options of a [section] that authenticates as ``volmig``."""
         return {'auth_type': 'password', 'auth_url': self.auth_url,
@@ -99,9 +106,13 @@ def keystone(tmp_path_factory):
 
 
 def _service_conf(keystone, peer_section, peer_endpoint):
+    # A service token counts only with the service role.
     authtoken = dict(keystone.service_auth(),
-                     www_authenticate_uri=keystone.auth_url)
-    return {'DEFAULT': {'auth_strategy': 'keystone'},
+                     www_authenticate_uri=keystone.auth_url,
+                     service_token_roles='service',
+                     service_token_roles_required=True)
+    return {'DEFAULT': {'auth_strategy': 'keystone',
+                        'logging_user_identity_format': IDENTITY_FORMAT},
             'keystone_authtoken': authtoken,
             peer_section: dict(keystone.service_auth(),
                                endpoint_override=peer_endpoint)}
@@ -117,9 +128,9 @@ def deployment(keystone, guest_image, tmp_path_factory):
     for service_type in ('volumev3', 'block-storage'):
         keystone.add_endpoint(service_type, cinder_url + '/$(project_id)s')
     keystone.add_endpoint('compute', nova_url)
-    d.extra_conf['nova'] = _service_conf(
-        keystone, 'cinder',
-        '%s/%s' % (cinder_url, keystone.project_id('volmig')))
+    # Calls for a user name the user's project.
+    d.extra_conf['nova'] = _service_conf(keystone, 'cinder',
+                                         cinder_url + '/%(project_id)s')
     d.extra_conf['cinder'] = _service_conf(keystone, 'nova', nova_url)
     admin_token = keystone.token('admin')
     for client in (d.compute, d.volume):
@@ -203,6 +214,20 @@ def test_member_policy(deployment, keystone, guest):
         assert response.json()['error']['code'] == 403
 
 
+def test_service_token_needs_the_service_role(deployment, keystone):
+    for url, version in (
+            (deployment.compute.base + '/os-volume-migrations',
+             'compute 2.105'),
+            (deployment.volume.base + '/volumes', 'volume 3.0')):
+        for service, status in (('volmig', 200), ('demo', 401)):
+            response = requests.get(url, timeout=30, headers={
+                'X-Auth-Token': keystone.token('admin'),
+                'X-Service-Token': keystone.token(service),
+                'OpenStack-API-Version': version})
+            assert response.status_code == status, (url, service,
+                                                    response.text)
+
+
 def test_service_role(deployment, keystone, guest):
     compute = _client(deployment, keystone, 'volmig', 'compute')
     response = compute.get('/os-volume-migrations')
@@ -215,7 +240,8 @@ def test_service_role(deployment, keystone, guest):
 
 def test_cinder_migrate_with_keystone(deployment, keystone, guest):
     """python-cinderclient, password auth, through Keystone's catalog;
-    Cinder and Nova call each other with the service user's tokens."""
+    Cinder and Nova call each other for the admin, with the service
+    user's tokens as service tokens."""
     d = deployment
     env = dict(os.environ, OS_AUTH_TYPE='password',
                OS_AUTH_URL=keystone.auth_url, OS_USERNAME='admin',
@@ -250,6 +276,20 @@ def test_cinder_migrate_with_keystone(deployment, keystone, guest):
     d.wait_volume(guest['volume'], 'available')
     console = guest_records.last_boot(d.console(guest['server']))
     assert guest_records.verify_volume(new_path, console) == []
+
+    # The compute service started and completed the migration for the
+    # admin, Cinder's service token validated by Nova's auth_token.
+    caller = '%s %s service:%s' % (keystone.user_id('admin'),
+                                   keystone.project_id('admin'),
+                                   keystone.user_id('volmig'))
+    with open(d.log_path) as f:
+        lines = [line for line in f
+                 if 'attachment %s' % guest['attachment'] in line]
+    for step in ('suspending writes', 'switching to'):
+        logged = [line for line in lines if step in line]
+        assert logged, step
+        for line in logged:
+            assert caller in line, line
 
     for path in (d.log_path, os.path.join(d.state_dir, 'stdout.log')):
         with open(path) as f:

@@ -76,21 +76,21 @@ class FakeCompute:
             raise exception.NovaNotFound(attachment_id=path)
         return result['volume_migration'] if result else None
 
-    def start(self, attachment_id):
+    def start(self, context, attachment_id):
         return self._do('POST', '', {'volume_migration': {
             'attachment_id': attachment_id}})
 
-    def complete(self, attachment_id, new_attachment_id):
+    def complete(self, context, attachment_id, new_attachment_id):
         self.cinder.attachment_update(self.context, new_attachment_id,
                                       CONNECTOR)
         self.cinder.attachment_complete(self.context, new_attachment_id)
         return self._do('POST', '/%s/action' % attachment_id, {
             'complete': {'new_attachment_id': new_attachment_id}})
 
-    def cancel(self, attachment_id):
+    def cancel(self, context, attachment_id):
         self._do('POST', '/%s/action' % attachment_id, {'cancel': None})
 
-    def show(self, attachment_id):
+    def show(self, context, attachment_id):
         return self._do('GET', '/%s' % attachment_id)
 
 
@@ -349,14 +349,14 @@ def test_lost_complete_is_repeated(world, admin_context):
     complete = world.compute.complete
     calls = []
 
-    def lost_then_done(attachment_id, new_attachment_id):
+    def lost_then_done(context, attachment_id, new_attachment_id):
         calls.append(attachment_id)
         if len(calls) == 1:
             # Nova recorded it, then its message to compute was lost.
             nova.records[attachment_id].update(
                 status='completing', new_attachment_id=new_attachment_id)
             raise exception.NovaError(reason='did not answer (HTTP 503)')
-        return complete(attachment_id, new_attachment_id)
+        return complete(context, attachment_id, new_attachment_id)
 
     world.compute.complete = lost_then_done
     with pytest.raises(migration.RetryComplete):

@@ -69,14 +69,14 @@ class FakeVolumeAPI:
             raise exception.VolumeNotFound(volume_id=volume_id)
         return self.volumes[volume_id]
 
-    def get(self, volume_id):
+    def get(self, context, volume_id):
         return dict(self._volume(volume_id))
 
-    def delete(self, volume_id):
+    def delete(self, context, volume_id):
         self.calls.append(('delete', volume_id))
         del self.volumes[volume_id]
 
-    def attachment_create(self, volume_id, instance_uuid):
+    def attachment_create(self, context, volume_id, instance_uuid):
         self.calls.append(('create', volume_id))
         self._volume(volume_id)['status'] = 'reserved'
         attachment = {'id': str(uuid.uuid4()), 'volume_id': volume_id,
@@ -84,7 +84,7 @@ class FakeVolumeAPI:
         self.attachments[attachment['id']] = attachment
         return attachment
 
-    def attachment_update(self, attachment_id, volume_id, connector):
+    def attachment_update(self, context, attachment_id, volume_id, connector):
         self.calls.append(('update', connector['host']))
         attachment = self.attachments[attachment_id]
         attachment['connection_info'] = {
@@ -93,11 +93,11 @@ class FakeVolumeAPI:
                      'format': 'raw'}}
         return attachment
 
-    def attachment_complete(self, attachment_id, volume_id):
+    def attachment_complete(self, context, attachment_id, volume_id):
         self.calls.append(('complete', attachment_id))
         self._volume(volume_id)['status'] = 'in-use'
 
-    def attachment_delete(self, attachment_id, volume_id):
+    def attachment_delete(self, context, attachment_id, volume_id):
         self.calls.append(('delete_attachment', attachment_id))
         del self.attachments[attachment_id]
         self._volume(volume_id)['status'] = 'available'
