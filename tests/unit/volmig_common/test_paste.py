@@ -81,6 +81,18 @@ def test_keystone_pipeline_refuses_no_token(project, tmp_path):
     assert KEYSTONE_URI in response.headers['WWW-Authenticate']
 
 
+def test_paste_file_without_the_strategy(tmp_path):
+    paste = tmp_path / 'keystone-only.ini'
+    with open(_paste_file('nova_volmig')) as f:
+        paste.write_text(''.join(line for line in f
+                                 if not line.startswith('noauth =')))
+    conf = _conf('nova_volmig', tmp_path, (
+        '[DEFAULT]\nauth_strategy = noauth\ntransport_url = fake://\n'
+        'api_paste_config = %s\n' % paste))
+    with pytest.raises(ValueError, match='has no noauth pipeline'):
+        nova_app.load_app(conf)
+
+
 def test_paste_config_of_a_checkout(tmp_path):
     conf = _conf('nova_volmig', tmp_path, '')
     assert config.find_paste_config(conf) == _paste_file('nova_volmig')
