@@ -167,6 +167,21 @@ def _client(deployment, keystone, user, service):
     return client
 
 
+def _cli(keystone, user, command, *args):
+    """A client's command line with password auth: endpoints come from
+    Keystone's catalog."""
+    env = dict(os.environ, OS_AUTH_TYPE='password',
+               OS_AUTH_URL=keystone.auth_url, OS_USERNAME=user,
+               OS_PASSWORD=keystone.users[user]['password'],
+               OS_PROJECT_NAME=keystone.users[user]['project'],
+               OS_USER_DOMAIN_ID='default', OS_PROJECT_DOMAIN_ID='default')
+    for key in ('OS_CLOUD', 'CINDER_ENDPOINT', 'OS_TOKEN', 'OS_ENDPOINT'):
+        env.pop(key, None)
+    return subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), command), *args],
+        env=env, capture_output=True, text=True, timeout=120)
+
+
 def test_no_token_is_refused(deployment):
     for url in (deployment.compute.base + '/servers',
                 deployment.volume.base + '/volumes'):
@@ -243,17 +258,8 @@ def test_cinder_migrate_with_keystone(deployment, keystone, guest):
     Cinder and Nova call each other for the admin, with the service
     user's tokens as service tokens."""
     d = deployment
-    env = dict(os.environ, OS_AUTH_TYPE='password',
-               OS_AUTH_URL=keystone.auth_url, OS_USERNAME='admin',
-               OS_PASSWORD=keystone.users['admin']['password'],
-               OS_PROJECT_NAME='admin', OS_USER_DOMAIN_ID='default',
-               OS_PROJECT_DOMAIN_ID='default')
-    for key in ('OS_CLOUD', 'CINDER_ENDPOINT', 'OS_TOKEN'):
-        env.pop(key, None)
-    result = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), 'cinder'), 'migrate',
-         guest['volume'], d.volume_host('backend2')],
-        env=env, capture_output=True, text=True, timeout=120)
+    result = _cli(keystone, 'admin', 'cinder', 'migrate', guest['volume'],
+                  d.volume_host('backend2'))
     assert result.returncode == 0, result.stderr
 
     def done():
@@ -296,3 +302,33 @@ def test_cinder_migrate_with_keystone(deployment, keystone, guest):
             log = f.read()
         for user in keystone.users.values():
             assert user['password'] not in log, path
+
+
+def test_openstack_volume_migration_through_the_catalog(deployment,
+                                                        keystone):
+    """The openstackclient plugin finds both APIs in the catalog and
+    follows a migration; a project member is refused."""
+    d = deployment
+    volume = d.create_volume(size=1, volume_type='backend1')
+    result = _cli(keystone, 'admin', 'openstack', 'volume', 'migrate',
+                  '--host', d.volume_host('backend2'), volume['id'])
+    assert result.returncode == 0, result.stderr
+    result = _cli(keystone, 'admin', 'openstack', 'volume', 'migration',
+                  'watch', volume['id'], '--interval', '0.1', '--timeout',
+                  '120')
+    assert result.returncode == 0, result.stderr
+    assert 'success' in result.stdout, result.stdout
+    moved = d.volume.get('/volumes/%s' % volume['id']).json()['volume']
+    assert moved['os-vol-host-attr:host'].startswith(
+        d.volume_host('backend2'))
+
+    result = _cli(keystone, 'admin', 'openstack', 'volume', 'migration',
+                  'list', '-f', 'json')
+    assert result.returncode == 0, result.stderr
+    assert isinstance(json.loads(result.stdout), list)
+
+    result = _cli(keystone, 'demo', 'openstack', 'volume', 'migration',
+                  'list')
+    assert result.returncode != 0
+    assert '403' in result.stderr or 'not allow' in result.stderr, (
+        result.stderr)
