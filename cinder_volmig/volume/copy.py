@@ -12,9 +12,9 @@ In order of preference:
     (NFS 4.2, SMB, CephFS), so that the data never crosses the network,
     and on one filesystem without direct I/O (tmpfs). Elsewhere the kernel
     copies through the page cache, which fills the host's cache with the
-    whole volume and floods the disk with writeback: a guest on the same
-    disk then waits three times longer for each of its flushes than with
-    the direct copy (benchmarks/README.rst).
+    whole volume and floods the disk with writeback: from a cold cache it
+    was slower than the direct copy and left a guest writing on the same
+    disk fewer of its writes (README.rst, "Benchmarks").
 ``parallel``
     a few threads each read a chunk and write it, with direct I/O where
     the filesystems allow it. Small chunks and few requests in flight
@@ -43,8 +43,9 @@ MiB = 1024 ** 2
 # _IOW(0x94, 9, int) from linux/fs.h.
 FICLONE = 0x40049409
 # Measured on a 2-core host (benchmarks/README.rst): more kernel copies in
-# flight only contend for the page cache; two direct copies of 1 MiB
-# chunks keep up with qemu-img's eight requests of 2 MiB.
+# flight only contend for the page cache; on a local disk two direct
+# copies of 1 MiB chunks are as fast as deeper queues and delay the
+# flushes of a guest on that disk the least.
 WORKERS = {'copy_file_range': 4, 'parallel': 2}
 CHUNK_SIZE = {'copy_file_range': 8 * MiB, 'parallel': 1 * MiB}
 # Covers the logical block size of any disk.
