@@ -5,6 +5,8 @@
 
 VOLMIG_NOVA_URL="$SERVICE_PROTOCOL://$SERVICE_HOST:$VOLMIG_NOVA_PORT/v2.1"
 VOLMIG_CINDER_URL="$SERVICE_PROTOCOL://$SERVICE_HOST:$VOLMIG_CINDER_PORT/v3"
+# The console scripts: devstack's virtualenv (GLOBAL_VENV) is not on PATH.
+VOLMIG_BIN_DIR=$(get_python_exec_prefix)
 
 function install_volmig {
     setup_develop "$VOLMIG_DIR"
@@ -106,15 +108,16 @@ function create_volmig_accounts {
 function init_volmig {
     recreate_database volmig_nova
     recreate_database volmig_cinder
-    nova-volmig-manage --config-file "$VOLMIG_NOVA_CONF" db sync
-    cinder-volmig-manage --config-file "$VOLMIG_CINDER_CONF" db sync
+    "$VOLMIG_BIN_DIR/nova-volmig-manage" --config-file "$VOLMIG_NOVA_CONF" \
+        db sync
+    "$VOLMIG_BIN_DIR/cinder-volmig-manage" \
+        --config-file "$VOLMIG_CINDER_CONF" db sync
     sudo "$VOLMIG_DIR/tools/build-guest-image.sh" \
         "$VOLMIG_STATE_DIR/images/volmig-guest"
 }
 
 function start_volmig {
-    local bin
-    bin=$(get_python_exec_prefix)
+    local bin=$VOLMIG_BIN_DIR
     # The compute and volume services run libvirt and touch volume files
     # owned by QEMU: they run as root, the APIs as the stack user.
     run_process vm-napi "$bin/nova-volmig-api --config-file $VOLMIG_NOVA_CONF"

@@ -13,10 +13,15 @@ def _require_root_and_libvirt():
 
 
 @pytest.fixture(scope='session')
-def guest_image(tmp_path_factory):
-    """The test guest, built once, with libvirtd running."""
+def libvirtd():
+    """libvirtd running, for tests run as root."""
     _require_root_and_libvirt()
     deployment_mod.run_tool('start-libvirtd.sh')
+
+
+@pytest.fixture(scope='session')
+def guest_image(libvirtd, tmp_path_factory):
+    """The test guest, built once, with libvirtd running."""
     image_dir = str(tmp_path_factory.mktemp('guest-image'))
     deployment_mod.run_tool('build-guest-image.sh', image_dir)
     return image_dir

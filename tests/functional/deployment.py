@@ -181,6 +181,9 @@ class Deployment:
         if self.process.poll() is not None:
             raise AssertionError('volmig-all-in-one exited with %s:\n%s'
                                  % (self.process.returncode, self.log_tail()))
+        return self._apis_answer()
+
+    def _apis_answer(self):
         try:
             return all(requests.get(url, timeout=2).status_code < 500
                        for url in ('http://127.0.0.1:%d/' % self.nova_port,

@@ -18,7 +18,6 @@ import textwrap
 import time
 import uuid
 
-import requests
 import sqlalchemy
 
 from cinder_volmig.volume import rpcapi as volume_rpcapi
@@ -31,6 +30,8 @@ SERVERS = {
     'postgresql': 'postgresql+psycopg2://postgres@127.0.0.1/',
 }
 COMPUTE_HOST = 'compute1'
+# Each has a database of its own.
+PROJECTS = ('nova', 'cinder')
 
 # Fast heartbeats, so that a stopped volume service shows 'down' soon.
 COMMON_CONF = textwrap.dedent("""\
@@ -51,6 +52,60 @@ COMMON_CONF = textwrap.dedent("""\
 def _rabbitmqctl(*args):
     subprocess.run(['rabbitmqctl', *args], check=True, capture_output=True,
                    timeout=60)
+
+
+def create_vhost(vhost):
+    """A RabbitMQ virtual host of its own, for the ``guest`` user."""
+    _rabbitmqctl('add_vhost', vhost)
+    _rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*')
+
+
+def delete_vhost(vhost):
+    """Deletes ``vhost`` with its queues, if it exists."""
+    subprocess.run(['rabbitmqctl', 'delete_vhost', vhost],
+                   capture_output=True, timeout=60)
+
+
+def rpc_servers_ready(vhost, compute_host, volume_hosts):
+    """Whether the compute service of ``compute_host`` and the volume
+    services ``volume_hosts`` (``host@backend``) consume their queues of
+    ``vhost``: a cast to a queue nobody declared yet would be dropped."""
+    out = subprocess.run(
+        ['rabbitmqctl', '-q', 'list_queues', '-p', vhost,
+         'name', 'consumers'], capture_output=True, text=True,
+        timeout=60).stdout
+    rows = (line.split() for line in out.splitlines())
+    consumed = {row[0] for row in rows
+                if len(row) == 2 and row[1].isdigit() and int(row[1])}
+    wanted = {compute_rpcapi.TOPIC,
+              '%s.%s' % (compute_rpcapi.TOPIC, compute_host)}
+    wanted.update('%s.%s' % (volume_rpcapi.TOPIC, host)
+                  for host in volume_hosts)
+    return wanted <= consumed
+
+
+def drop_databases(server_url, names):
+    """Drops the databases ``names`` of ``server_url`` that exist."""
+    engine = sqlalchemy.create_engine(server_url,
+                                      isolation_level='AUTOCOMMIT')
+    with engine.connect() as connection:
+        for name in names:
+            connection.exec_driver_sql('DROP DATABASE IF EXISTS %s' % name)
+    engine.dispose()
+
+
+def log_tails(paths, lines=30):
+    """The last ``lines`` of the log of each service of ``paths``
+    (name: path), one after the other."""
+    tails = []
+    for name, path in paths.items():
+        try:
+            with open(path) as f:
+                tail = ''.join(f.readlines()[-lines:])
+        except OSError:
+            tail = '(no log)\n'
+        tails.append('==> %s <==\n%s' % (name, tail))
+    return ''.join(tails)
 
 
 def _launcher_section(text, name):
@@ -91,18 +146,9 @@ class DistributedDeployment(deployment.Deployment):
         engine = sqlalchemy.create_engine(self.server_url,
                                           isolation_level='AUTOCOMMIT')
         with engine.connect() as connection:
-            for project in ('nova', 'cinder'):
+            for project in PROJECTS:
                 connection.exec_driver_sql(
                     'CREATE DATABASE %s_%s' % (self.name, project))
-        engine.dispose()
-
-    def _drop_databases(self):
-        engine = sqlalchemy.create_engine(self.server_url,
-                                          isolation_level='AUTOCOMMIT')
-        with engine.connect() as connection:
-            for project in ('nova', 'cinder'):
-                connection.exec_driver_sql(
-                    'DROP DATABASE IF EXISTS %s_%s' % (self.name, project))
         engine.dispose()
 
     def _write_conf(self, name, project, host, text, defaults=''):
@@ -151,9 +197,7 @@ class DistributedDeployment(deployment.Deployment):
         if not os.path.exists(guest):
             os.makedirs(images, exist_ok=True)
             shutil.copytree(self.image_dir, guest)
-        _rabbitmqctl('add_vhost', self.vhost)
-        _rabbitmqctl('set_permissions', '-p', self.vhost, 'guest',
-                     '.*', '.*', '.*')
+        create_vhost(self.vhost)
         self._create_databases()
         confs = self._write_confs()
         for tool, conf in (('nova-volmig-manage', confs['nova-api']),
@@ -194,48 +238,20 @@ class DistributedDeployment(deployment.Deployment):
             service[2].close()
             service[1] = None
 
-    def _consumed_queues(self):
-        """RabbitMQ queues of our virtual host that a service consumes."""
-        out = subprocess.run(
-            ['rabbitmqctl', '-q', 'list_queues', '-p', self.vhost,
-             'name', 'consumers'], capture_output=True, text=True,
-            timeout=60).stdout
-        rows = (line.split() for line in out.splitlines())
-        return {row[0] for row in rows
-                if len(row) == 2 and row[1].isdigit() and int(row[1])}
-
     def _ready(self):
         for name, (_, process, _) in self.services.items():
             if process.poll() is not None:
                 raise AssertionError('%s exited with %s:\n%s' % (
                     name, process.returncode, self.log_tail()))
-        try:
-            if not all(requests.get(url, timeout=2).status_code < 500
-                       for url in ('http://127.0.0.1:%d/' % self.nova_port,
-                                   'http://127.0.0.1:%d/' % self.cinder_port)):
-                return False
-        except requests.ConnectionError:
-            return False
-        # A cast to a queue nobody declared yet would be dropped.
-        wanted = {compute_rpcapi.TOPIC,
-                  '%s.%s' % (compute_rpcapi.TOPIC, COMPUTE_HOST)}
-        wanted.update('%s.%s@%s' % (volume_rpcapi.TOPIC,
-                                    self.volume_service_host(backend),
-                                    backend)
-                      for backend in self.backends)
-        return wanted <= self._consumed_queues()
+        return self._apis_answer() and rpc_servers_ready(
+            self.vhost, COMPUTE_HOST,
+            ['%s@%s' % (self.volume_service_host(backend), backend)
+             for backend in self.backends])
 
     def log_tail(self, lines=30):
-        tails = []
-        for name in self.services:
-            path = os.path.join(self.state_dir, 'log', name + '.log')
-            try:
-                with open(path) as f:
-                    tail = ''.join(f.readlines()[-lines:])
-            except OSError:
-                tail = '(no log)\n'
-            tails.append('==> %s <==\n%s' % (name, tail))
-        return ''.join(tails)
+        return log_tails({name: os.path.join(self.state_dir, 'log',
+                                             name + '.log')
+                          for name in self.services}, lines)
 
     def kill(self):
         raise NotImplementedError('stop_service() one service instead')
@@ -248,9 +264,9 @@ class DistributedDeployment(deployment.Deployment):
             self.stop_service(*self.services)
             self._destroy_leftover_domains()
         finally:
-            subprocess.run(['rabbitmqctl', 'delete_vhost', self.vhost],
-                           capture_output=True, timeout=60)
-            self._drop_databases()
+            delete_vhost(self.vhost)
+            drop_databases(self.server_url, ['%s_%s' % (self.name, project)
+                                             for project in PROJECTS])
 
     def service_state(self, host):
         """``up`` or ``down``, as os-services tells it."""

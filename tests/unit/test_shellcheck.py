@@ -7,7 +7,8 @@ import subprocess
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-PATTERNS = ('devstack/*.sh', 'devstack/settings', 'tools/*.sh', '.ci/run')
+PATTERNS = ('devstack/*.sh', 'devstack/settings', 'tools/*.sh', '.ci/run',
+            'tests/functional/devstack/functions')
 
 
 def test_shellcheck():
