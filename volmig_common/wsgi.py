@@ -109,17 +109,52 @@ def make_app(conf, root, versions, extra_hooks=()):
 
 
 def pipeline_factory(loader, global_conf, **local_conf):
-    """Paste composite: the pipeline named by ``auth_strategy``."""
+    """Paste composite: the pipeline named by ``auth_strategy``; with a
+    ``public`` pipeline, that one serves the ``public_paths``."""
     conf = global_conf[CONF_KEY]
     try:
-        pipeline = local_conf[conf.auth_strategy].split()
+        *filters, app_name = local_conf[conf.auth_strategy].split()
     except KeyError:
         raise ValueError('%s has no %s pipeline' % (
             global_conf['__file__'], conf.auth_strategy)) from None
-    app = loader.get_app(pipeline[-1], global_conf=global_conf)
-    for name in reversed(pipeline[:-1]):
-        app = loader.get_filter(name, global_conf=global_conf)(app)
-    return app
+    app = loader.get_app(app_name, global_conf=global_conf)
+
+    def wrapped(names):
+        wrapped_app = app
+        for name in reversed(names):
+            wrapped_app = loader.get_filter(
+                name, global_conf=global_conf)(wrapped_app)
+        return wrapped_app
+
+    if 'public' not in local_conf:
+        return wrapped(filters)
+    *public_filters, public_app = local_conf['public'].split()
+    if public_app != app_name:
+        # One API instance behind both pipelines.
+        raise ValueError('%s: the public pipeline ends in %s, not %s' % (
+            global_conf['__file__'], public_app, app_name))
+    return PublicPaths(wrapped(filters), wrapped(public_filters),
+                       local_conf['public_paths'].split())
+
+
+class PublicPaths:
+    """Serves GETs of a few paths (the version documents) without
+    authentication, as Nova and Cinder do: clients discover versions and
+    load balancers check the API before any token exists."""
+
+    def __init__(self, app, public_app, paths):
+        self.app = app
+        self.public_app = public_app
+        self.paths = {path.rstrip('/') for path in paths}
+
+    def __call__(self, environ, start_response):
+        if (environ['REQUEST_METHOD'] in ('GET', 'HEAD')
+                and environ.get('PATH_INFO', '').rstrip('/') in self.paths):
+            # No identity is taken from the caller on this path.
+            for key in [k for k in environ if k.startswith('HTTP_X_')]:
+                del environ[key]
+            return self.public_app(environ, start_response)
+        return self.app(environ, start_response)
 
 
 def load_app(conf, name):

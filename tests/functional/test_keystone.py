@@ -188,6 +188,16 @@ def test_no_token_is_refused(deployment):
         assert requests.get(url, timeout=30).status_code == 401
 
 
+def test_version_documents_need_no_token(deployment):
+    # Cinder answers its version list with 300 Multiple Choices, as
+    # Cinder does.
+    for port, status in ((deployment.nova_port, 200),
+                         (deployment.cinder_port, 300)):
+        response = requests.get('http://127.0.0.1:%d/' % port, timeout=30)
+        assert response.status_code == status, response.text
+        assert response.json()['versions']
+
+
 def test_member_policy(deployment, keystone, guest):
     d = deployment
     volume = _client(d, keystone, 'demo', 'volume')

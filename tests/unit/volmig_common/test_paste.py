@@ -23,6 +23,8 @@ SERVICES = {
     'nova_volmig': (nova_conf.new_conf, nova_app, '/v2.1/servers'),
     'cinder_volmig': (cinder_conf.new_conf, cinder_app, '/v3/p1/volumes'),
 }
+# project: the version document of its API version
+VERSION_PATHS = {'nova_volmig': '/v2.1', 'cinder_volmig': '/v3'}
 STRATEGIES = list(auth.auth_opts[0].type.choices)
 KEYSTONE_URI = 'http://127.0.0.1:9/identity'
 
@@ -79,6 +81,37 @@ def test_keystone_pipeline_refuses_no_token(project, tmp_path):
     assert response.json['error']['code'] == 401
     assert response.json['error']['title'] == 'Unauthorized'
     assert KEYSTONE_URI in response.headers['WWW-Authenticate']
+
+
+def _keystone_api(project, tmp_path):
+    conf = _conf(project, tmp_path, (
+        '[DEFAULT]\nauth_strategy = keystone\ntransport_url = fake://\n'
+        '[keystone_authtoken]\nwww_authenticate_uri = %s\n' % KEYSTONE_URI))
+    return webtest.TestApp(SERVICES[project][1].load_app(conf))
+
+
+@pytest.mark.parametrize('project', SERVICES)
+def test_version_documents_need_no_token(project, tmp_path):
+    api = _keystone_api(project, tmp_path)
+    assert api.get('/').json['versions']
+    for path in (VERSION_PATHS[project], VERSION_PATHS[project] + '/'):
+        assert api.get(path).json['version']['status'] == 'CURRENT'
+    # Only GETs of those paths.
+    assert api.post_json('/', {}, expect_errors=True).status_int == 401
+    assert api.get(VERSION_PATHS[project] + '/x',
+                   expect_errors=True).status_int == 401
+
+
+def test_public_pipeline_must_end_in_the_api(tmp_path):
+    paste = tmp_path / 'other-app.ini'
+    with open(_paste_file('nova_volmig')) as f:
+        paste.write_text(f.read().replace('public = json_errors compute_api',
+                                          'public = json_errors other'))
+    conf = _conf('nova_volmig', tmp_path, (
+        '[DEFAULT]\nauth_strategy = noauth\ntransport_url = fake://\n'
+        'api_paste_config = %s\n' % paste))
+    with pytest.raises(ValueError, match='public pipeline ends in other'):
+        nova_app.load_app(conf)
 
 
 def test_paste_file_without_the_strategy(tmp_path):
