@@ -113,19 +113,15 @@ def reflink_backends(guest_image, tmp, size_gib):
     subprocess.run(['mkfs.xfs', '-q', '-m', 'reflink=1', image], check=True)
     subprocess.run(['mount', '-o', 'loop', image, mount], check=True)
     try:
-        d = deployment_mod.Deployment(
-            os.path.join(tmp, 'xfs-state'), guest_image, cinder_conf={
-                name: {'volumes_dir': os.path.join(mount, name)}
-                for name in ('backend1', 'backend2')})
-        d.start()
-        try:
+        with deployment_mod.Deployment(
+                os.path.join(tmp, 'xfs-state'), guest_image, cinder_conf={
+                    name: {'volumes_dir': os.path.join(mount, name)}
+                    for name in ('backend1', 'backend2')}) as d:
             server = d.boot_server('bench-reflink')['id']
             volume, _ = _attached_volume(d, server, 'backend1', size_gib)
             t0 = time.monotonic()
             _migrate(d, volume['id'], 'backend2')
             return time.monotonic() - t0
-        finally:
-            d.stop()
     finally:
         subprocess.run(['umount', mount], check=False)
 
@@ -138,14 +134,10 @@ def main():
     with tempfile.TemporaryDirectory(dir='/var/tmp') as tmp:
         guest_image = os.path.join(tmp, 'image')
         deployment_mod.run_tool('build-guest-image.sh', guest_image)
-        d = deployment_mod.Deployment(os.path.join(tmp, 'state'),
-                                      guest_image)
-        d.start()
-        try:
+        with deployment_mod.Deployment(os.path.join(tmp, 'state'),
+                                       guest_image) as d:
             server = d.boot_server('bench')['id']
             ours, mirror = ours_vs_mirror(d, server, args.size_gib)
-        finally:
-            d.stop()
         _print_comparison(args.size_gib, ours, mirror)
         reflink_seconds = reflink_backends(guest_image, tmp, args.size_gib)
     print()

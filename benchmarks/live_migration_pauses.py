@@ -58,12 +58,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         image = tmp + '/image'
         deployment_mod.run_tool('build-guest-image.sh', image)
-        d = deployment_mod.Deployment(tmp + '/state', image)
-        d.start()
-        try:
+        with deployment_mod.Deployment(tmp + '/state', image) as d:
             runs = [_one_run(d, run) for run in range(args.runs)]
-        finally:
-            d.stop()
 
     print('Longest gap between acknowledged guest writes (seconds), '
           '%d live migrations' % len(runs))

@@ -12,14 +12,7 @@ default ones (``/etc/cinder_volmig/cinder_volmig.conf``)::
 from cinder_volmig import conf as cinder_conf
 from cinder_volmig import services
 from cinder_volmig.api import app
-from volmig_common import config
+from volmig_common import wsgi
 
-
-def init_application():
-    conf = cinder_conf.new_conf()
-    config.parse_environ(conf, 'cinder_volmig')
-    services.init(conf)
-    return app.load_app(conf)
-
-
-application = init_application()
+application = wsgi.application_from_environ(
+    cinder_conf.new_conf(), 'cinder_volmig', services.init, app.load_app)

@@ -12,14 +12,7 @@ default ones (``/etc/nova_volmig/nova_volmig.conf``)::
 from nova_volmig import conf as nova_conf
 from nova_volmig import services
 from nova_volmig.api import app
-from volmig_common import config
+from volmig_common import wsgi
 
-
-def init_application():
-    conf = nova_conf.new_conf()
-    config.parse_environ(conf, 'nova_volmig')
-    services.init(conf)
-    return app.load_app(conf)
-
-
-application = init_application()
+application = wsgi.application_from_environ(
+    nova_conf.new_conf(), 'nova_volmig', services.init, app.load_app)

@@ -169,6 +169,16 @@ def load_app(conf, name):
                                                global_conf={CONF_KEY: conf})
 
 
+def application_from_environ(conf, project, init_service, load_app):
+    """An API's WSGI application for a WSGI server, which passes no
+    command line: config files from the environment
+    (``config.parse_environ``), the service set up as its console script
+    does, the app built from the paste file."""
+    config.parse_environ(conf, project)
+    init_service(conf)
+    return load_app(conf)
+
+
 class _ThreadingWSGIServer(socketserver.ThreadingMixIn,
                            simple_server.WSGIServer):
     daemon_threads = True

@@ -30,18 +30,15 @@ def guest_image(libvirtd, tmp_path_factory):
 @pytest.fixture(scope='module')
 def deployment(guest_image, tmp_path_factory):
     state_dir = str(tmp_path_factory.mktemp('state'))
-    deploy = deployment_mod.Deployment(state_dir, guest_image)
-    deploy.start()
-    yield deploy
-    deploy.stop()
+    with deployment_mod.Deployment(state_dir, guest_image) as deploy:
+        yield deploy
 
 
 @pytest.fixture(scope='module')
 def no_live_deployment(guest_image, tmp_path_factory):
     """A hypervisor without live volume migration."""
-    deploy = deployment_mod.Deployment(
-        str(tmp_path_factory.mktemp('state')), guest_image,
-        nova_conf={'libvirt': {'live_volume_migration': 'False'}})
-    deploy.start()
-    yield deploy
-    deploy.stop()
+    with deployment_mod.Deployment(
+            str(tmp_path_factory.mktemp('state')), guest_image,
+            nova_conf={'libvirt': {'live_volume_migration': 'False'}}
+    ) as deploy:
+        yield deploy

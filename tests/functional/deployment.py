@@ -53,6 +53,16 @@ def wait_for(predicate, timeout, what, interval=0.2):
         time.sleep(interval)
 
 
+def terminate(process, timeout=30):
+    """SIGTERM, as an init system stops a service; SIGKILL if it lingers."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def run_tool(name, *args):
     subprocess.run([os.path.join(REPO, 'tools', name), *args], check=True,
                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -76,10 +86,9 @@ def deployment_for_migrations(state_dir, image_dir, slow_bandwidth):
         cinder_conf={'backend2': {'migration_bandwidth_limit':
                                   slow_bandwidth}})
     try:
-        deploy.start()
-        yield deploy
+        with deploy:
+            yield deploy
     finally:
-        deploy.stop()
         subprocess.run(['umount', full_dir], check=False)
 
 
@@ -139,6 +148,18 @@ class Deployment:
     @property
     def log_path(self):
         return os.path.join(self.state_dir, 'log', 'volmig.log')
+
+    def __enter__(self):
+        """Started; stopped again if starting fails."""
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
 
     def start(self):
         images = os.path.join(self.state_dir, 'images')
@@ -201,12 +222,7 @@ class Deployment:
     def stop(self):
         if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        terminate(self.process)
         self._stdout.close()
         self._destroy_leftover_domains()
 

@@ -9,7 +9,6 @@ for a user's request.
 
 import json
 import os
-import signal
 import subprocess
 import sys
 
@@ -87,12 +86,7 @@ class Keystone:
                          'url': url}})
 
     def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        deployment_mod.terminate(self.process)
         self._log.close()
 
 
@@ -135,11 +129,8 @@ def deployment(keystone, guest_image, tmp_path_factory):
     admin_token = keystone.token('admin')
     for client in (d.compute, d.volume):
         client.session.headers['X-Auth-Token'] = admin_token
-    try:
-        d.start()
+    with d:
         yield d
-    finally:
-        d.stop()
 
 
 @pytest.fixture(scope='module')

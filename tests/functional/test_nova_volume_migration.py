@@ -36,12 +36,11 @@ class Scenario(deployment_mod.WritingGuest):
 @pytest.fixture(scope='module')
 def deployment(guest_image, tmp_path_factory):
     # A slow commit makes "during the commit" a moment a test can catch.
-    deploy = deployment_mod.Deployment(
-        str(tmp_path_factory.mktemp('state')), guest_image,
-        nova_conf={'libvirt': {'volume_migration_commit_bandwidth': '1'}})
-    deploy.start()
-    yield deploy
-    deploy.stop()
+    with deployment_mod.Deployment(
+            str(tmp_path_factory.mktemp('state')), guest_image,
+            nova_conf={'libvirt': {'volume_migration_commit_bandwidth': '1'}}
+    ) as deploy:
+        yield deploy
 
 
 def test_live_start_copy_complete(deployment, report):

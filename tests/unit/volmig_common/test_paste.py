@@ -102,28 +102,29 @@ def test_version_documents_need_no_token(project, tmp_path):
                    expect_errors=True).status_int == 401
 
 
-def test_public_pipeline_must_end_in_the_api(tmp_path):
-    paste = tmp_path / 'other-app.ini'
+def _load_nova_with_paste(tmp_path, edit):
+    """Loads the compute API (noauth) from its paste file after ``edit``
+    (text -> text)."""
+    paste = tmp_path / 'edited-api-paste.ini'
     with open(_paste_file('nova_volmig')) as f:
-        paste.write_text(f.read().replace('public = json_errors compute_api',
-                                          'public = json_errors other'))
+        paste.write_text(edit(f.read()))
     conf = _conf('nova_volmig', tmp_path, (
         '[DEFAULT]\nauth_strategy = noauth\ntransport_url = fake://\n'
         'api_paste_config = %s\n' % paste))
+    return nova_app.load_app(conf)
+
+
+def test_public_pipeline_must_end_in_the_api(tmp_path):
     with pytest.raises(ValueError, match='public pipeline ends in other'):
-        nova_app.load_app(conf)
+        _load_nova_with_paste(tmp_path, lambda text: text.replace(
+            'public = json_errors compute_api', 'public = json_errors other'))
 
 
 def test_paste_file_without_the_strategy(tmp_path):
-    paste = tmp_path / 'keystone-only.ini'
-    with open(_paste_file('nova_volmig')) as f:
-        paste.write_text(''.join(line for line in f
-                                 if not line.startswith('noauth =')))
-    conf = _conf('nova_volmig', tmp_path, (
-        '[DEFAULT]\nauth_strategy = noauth\ntransport_url = fake://\n'
-        'api_paste_config = %s\n' % paste))
     with pytest.raises(ValueError, match='has no noauth pipeline'):
-        nova_app.load_app(conf)
+        _load_nova_with_paste(tmp_path, lambda text: ''.join(
+            line for line in text.splitlines(keepends=True)
+            if not line.startswith('noauth =')))
 
 
 def test_paste_config_of_a_checkout(tmp_path):
