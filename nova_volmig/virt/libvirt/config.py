@@ -92,6 +92,15 @@ def disk_source(domain_xml, target_dev):
     return None if source is None else source.get('file')
 
 
+def mirror_ready(domain_xml, target_dev):
+    """Whether a disk's block job has reached its ready phase, in which
+    libvirt accepts a pivot. Copying every byte (cur == end) comes first:
+    libvirt refuses a pivot until QEMU has also declared the job ready."""
+    disk = _disk_element(ET.fromstring(domain_xml), target_dev)
+    mirror = None if disk is None else disk.find('mirror')
+    return mirror is not None and mirror.get('ready') == 'yes'
+
+
 def with_disk_source(domain_xml, target_dev, source_path, driver_format):
     """``domain_xml`` with one disk pointing at a single file, no chain."""
     root = ET.fromstring(domain_xml)

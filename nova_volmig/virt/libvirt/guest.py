@@ -36,11 +36,6 @@ class BlockJobInfo:
         self.cur = info['cur']
         self.end = info['end']
 
-    @property
-    def caught_up(self):
-        """Every byte copied; a mirroring job can then be pivoted."""
-        return self.end > 0 and self.cur == self.end
-
 
 class BlockDevice:
     """One disk of a running guest and its block jobs."""
@@ -91,8 +86,10 @@ class BlockDevice:
                     disk=self._target, domain=self._domain.name())
             if progress is not None and job.end:
                 progress(job.cur, job.end)
+            # Without the event (yet), the live XML tells.
             return status == libvirt.VIR_DOMAIN_BLOCK_JOB_READY or (
-                status is None and job.caught_up)
+                status is None and config.mirror_ready(
+                    self._domain.XMLDesc(0), self._target))
         if not self._events.wait(self._domain.name(), self._target, ready,
                                  timeout):
             raise exception.BlockJobTimeout(disk=self._target,

@@ -48,3 +48,20 @@ def test_disk_lookup():
     disk = ET.fromstring(config.disk_by_target(domain, 'vdb'))
     assert disk.find('source').get('file') == '/b'
     assert config.disk_by_target(domain, 'vdc') is None
+
+
+def test_mirror_ready():
+    def domain(mirror):
+        disk = config.file_disk('/a', 'vda', 'a').replace(
+            '</disk>', mirror + '</disk>')
+        return '<domain><devices>%s</devices></domain>' % disk
+
+    assert config.mirror_ready(domain("<mirror type='file' ready='yes'/>"),
+                               'vda')
+    # Copying (no ready yet), pivoting, aborting, no job, another disk.
+    for mirror in ("<mirror type='file'/>",
+                   "<mirror type='file' ready='pivot'/>",
+                   "<mirror type='file' ready='abort'/>", ''):
+        assert not config.mirror_ready(domain(mirror), 'vda'), mirror
+    assert not config.mirror_ready(
+        domain("<mirror type='file' ready='yes'/>"), 'vdb')
