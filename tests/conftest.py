@@ -1,4 +1,9 @@
+import shutil
+import threading
+
 import pytest
+
+from tests.functional import guests
 
 # Helpers of the functional tests assert too: show what failed.
 pytest.register_assert_rewrite('tests.functional.deployment',
@@ -6,6 +11,7 @@ pytest.register_assert_rewrite('tests.functional.deployment',
                                'tests.functional.volumes')
 
 MEASUREMENT = 'measurement'
+GUEST_SAMPLE_INTERVAL = 0.25
 
 
 @pytest.fixture
@@ -19,7 +25,51 @@ def report(request):
         (MEASUREMENT, line))
 
 
-def pytest_terminal_summary(terminalreporter):
+class GuestCensus:
+    """What the run cost in guests: the most alive at once on the machine
+    (sampled), and the volmig domains that appeared during the run and
+    are still defined at its end (exact when nothing else on the machine
+    boots volmig guests meanwhile, as in CI)."""
+
+    def __init__(self):
+        self.peak = 0
+        self.left = []
+        self._libvirt = shutil.which('virsh') is not None
+        self._before = guests.domains() if self._libvirt else set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self):
+        while not self._stop.wait(GUEST_SAMPLE_INTERVAL):
+            self.peak = max(self.peak, guests.count_running())
+
+    def finish(self):
+        self._stop.set()
+        self._thread.join()
+        if self._libvirt:
+            self.left = sorted(guests.domains() - self._before)
+
+
+_census = pytest.StashKey[GuestCensus]()
+
+
+def pytest_configure(config):
+    # Once per run: in the controller of a parallel run, not its workers.
+    if not hasattr(config, 'workerinput'):
+        config.stash[_census] = GuestCensus()
+
+
+def pytest_sessionfinish(session):
+    census = session.config.stash.get(_census, None)
+    if census is None:
+        return
+    census.finish()
+    if census.left:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, config):
     lines = [value
              for outcome in ('passed', 'failed')
              for report in terminalreporter.stats.get(outcome, [])
@@ -29,3 +79,13 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section('measurements')
         for line in lines:
             terminalreporter.write_line(line)
+    census = config.stash.get(_census, None)
+    if census is not None:
+        terminalreporter.section('guests')
+        terminalreporter.write_line(
+            'peak guests alive at once: %d (budget %d)'
+            % (census.peak, guests.MAX_GUESTS))
+        if census.left:
+            terminalreporter.write_line(
+                'FAILED: domains the run left behind: %s'
+                % ' '.join(census.left), red=True)

@@ -114,12 +114,19 @@ echo 1 > /proc/sys/kernel/printk
 for m in$load_order; do
     insmod /lib/modules/\$m.ko || echo "VOLMIG-GUEST insmod \$m failed"
 done
+# Block (never poll: an idle TCG guest must cost the host nothing) until a
+# disk comes or goes: busybox "uevent" runs /bin/disk-event for each kernel
+# uevent, which writes a line to this FIFO.  It is open before the first
+# check, so an event between the check and the read is not lost.
+mkfifo /tmp/disk-events
+exec 3<>/tmp/disk-events
+uevent /bin/disk-event &
 echo "VOLMIG-GUEST READY"
 n=0
 while :; do
     # Wait for the test to hot-plug the disk.
     while [ ! -b /dev/vda ]; do
-        sleep 0.2
+        read -r _ <&3
     done
     # Never let dd open /dev/vda itself: it opens with O_CREAT, so once the
     # disk is gone it creates a regular file /dev/vda, which stops devtmpfs
@@ -150,6 +157,13 @@ while :; do
 done
 EOF
 chmod 0755 "$root/init"
+cat >"$root/bin/disk-event" <<'EOF'
+#!/bin/sh
+# Run by busybox "uevent" for each kernel uevent: wakes /init's disk wait.
+[ "$SUBSYSTEM" = block ] && echo "$ACTION $DEVNAME" >/tmp/disk-events
+exit 0
+EOF
+chmod 0755 "$root/bin/disk-event"
 
 cp "$kernel" "$work/vmlinuz"
 (cd "$root" && find . -print0 | sort -z | cpio --quiet --null -o -H newc -R 0:0) \

@@ -9,6 +9,9 @@ tools/install.sh test
 tools/start-libvirtd.sh
 tools/setup-test-dbs.sh
 # Test files run in parallel, each whole in one worker: the functional
-# ones share a deployment per file. Most of the time is spent waiting.
-exec .venv/bin/python -m pytest -p no:cacheprovider -n 3 --dist loadfile \
+# ones share a deployment per file. How many workers, and why: README,
+# "Running the tests". The slowest tests and the peak number of guests
+# alive at once are printed at the end.
+exec .venv/bin/python -m pytest -p no:cacheprovider \
+    -n "${VOLMIG_TEST_WORKERS:-3}" --dist loadfile --durations=15 \
     "${@:-tests}"

@@ -12,6 +12,13 @@ def _require_root_and_libvirt():
                     '(tools/run-tests.sh installs and starts them)')
 
 
+@pytest.fixture(autouse=True)
+def _guests_die_with_their_test():
+    """No guest outlives the test that booted it, failed or not."""
+    yield
+    deployment_mod.delete_every_guest()
+
+
 @pytest.fixture(scope='session')
 def libvirtd():
     """libvirtd running, for tests run as root."""

@@ -20,6 +20,7 @@ from xml.etree import ElementTree
 import requests
 
 from tests.functional import guest_records
+from tests.functional import guests
 from volmig_aio import launcher
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -28,6 +29,20 @@ COMPUTE_VERSION = '2.104'
 FULL_BACKEND = 'full'
 MIGRATION_VERSION = '2.105'
 VOLUME_VERSION = '3.71'
+# Every wait of the harness is multiplied by this: raise it on a machine
+# slower or busier than the one the defaults were measured on.
+TIMEOUT_SCALE = float(os.environ.get('VOLMIG_TEST_TIMEOUT_SCALE', '1'))
+
+
+# Deployments that booted servers not deleted yet.
+_BOOTED_IN = set()
+
+
+def delete_every_guest():
+    """Deletes the servers of every deployment: what a test booted dies
+    with it."""
+    while _BOOTED_IN:
+        _BOOTED_IN.pop().delete_guests()
 
 
 def uuid4():
@@ -40,8 +55,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+def scaled(seconds):
+    """A harness timeout of ``seconds`` on the reference machine."""
+    return seconds * TIMEOUT_SCALE
+
+
 def wait_for(predicate, timeout, what, interval=0.2):
-    """Polls ``predicate`` until it returns something truthy."""
+    """Polls ``predicate`` until it returns something truthy; ``timeout``
+    is scaled."""
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
@@ -57,10 +79,21 @@ def terminate(process, timeout=30):
     """SIGTERM, as an init system stops a service; SIGKILL if it lingers."""
     process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout)
+        process.wait(scaled(timeout))
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def domain_exists(name):
+    return subprocess.run(['virsh', 'dominfo', name],
+                          capture_output=True).returncode == 0
+
+
+def remove_domain(name):
+    """Destroys and undefines a libvirt domain, if it exists."""
+    subprocess.run(['virsh', 'destroy', name], capture_output=True)
+    subprocess.run(['virsh', 'undefine', name], capture_output=True)
 
 
 def run_tool(name, *args):
@@ -106,7 +139,8 @@ class APIClient:
         headers.setdefault('OpenStack-API-Version', '%s %s' % (
             self.service_type, version or self.version))
         return self.session.request(method, self.base + path,
-                                    headers=headers, timeout=120, **kwargs)
+                                    headers=headers, timeout=scaled(120),
+                                    **kwargs)
 
     def get(self, path, **kwargs):
         return self.request('GET', path, **kwargs)
@@ -135,6 +169,8 @@ class Deployment:
         self.nova_port = free_port()
         self.cinder_port = free_port()
         self.process = None
+        # server id -> guests.Slot, for every server booted and not deleted
+        self._guests = {}
         self.compute = APIClient('http://127.0.0.1:%d/v2.1' % self.nova_port,
                                  'compute', COMPUTE_VERSION)
         self.volume = APIClient(
@@ -205,11 +241,12 @@ class Deployment:
         return self._apis_answer()
 
     def _apis_answer(self):
+        # A first answer can be slow on a busy machine: ask again.
         try:
-            return all(requests.get(url, timeout=2).status_code < 500
+            return all(requests.get(url, timeout=scaled(10)).status_code < 500
                        for url in ('http://127.0.0.1:%d/' % self.nova_port,
                                    'http://127.0.0.1:%d/' % self.cinder_port))
-        except requests.ConnectionError:
+        except requests.RequestException:
             return False
 
     def log_tail(self, lines=60):
@@ -222,6 +259,7 @@ class Deployment:
     def stop(self):
         if self.process is None:
             return
+        self.delete_guests()
         terminate(self.process)
         self._stdout.close()
         self._destroy_leftover_domains()
@@ -234,10 +272,24 @@ class Deployment:
             xml = subprocess.run(['virsh', 'dumpxml', name],
                                  capture_output=True, text=True).stdout
             if self.state_dir in xml:
-                subprocess.run(['virsh', 'destroy', name],
-                               capture_output=True)
-                subprocess.run(['virsh', 'undefine', name],
-                               capture_output=True)
+                remove_domain(name)
+
+    def delete_guests(self):
+        """Deletes every server booted through this deployment: through the
+        API when it answers, and in libvirt whatever the API did, so that
+        no guest outlives the test that booted it."""
+        while self._guests:
+            server_id, slot = self._guests.popitem()
+            name = 'volmig-' + server_id
+            try:
+                response = self.compute.delete('/servers/%s' % server_id)
+                if response.status_code == 204:
+                    wait_for(lambda name=name: not domain_exists(name), 60,
+                             'server %s to be deleted' % server_id)
+            except (requests.RequestException, AssertionError):
+                pass  # a killed, busy or broken deployment: libvirt does it
+            remove_domain(name)
+            slot.release()
 
     # Helpers for the steps every scenario takes.
 
@@ -269,10 +321,18 @@ class Deployment:
                         % (server_id, status))
 
     def boot_server(self, name='guest'):
+        """Boots a test guest, deleted again by ``delete_guests``."""
         image = self.compute.get('/images').json()['images'][0]['id']
-        response = self.compute.post('/servers', {'server': {
-            'name': name, 'imageRef': image, 'flavorRef': 'm1.tiny'}})
-        assert response.status_code == 202, response.text
+        slot = guests.Slot()
+        try:
+            response = self.compute.post('/servers', {'server': {
+                'name': name, 'imageRef': image, 'flavorRef': 'm1.tiny'}})
+            assert response.status_code == 202, response.text
+        except BaseException:
+            slot.release()
+            raise
+        self._guests[response.json()['server']['id']] = slot
+        _BOOTED_IN.add(self)
         server = self.wait_server(response.json()['server']['id'], 'ACTIVE')
         wait_for(lambda: 'VOLMIG-GUEST READY' in self.console(server['id']),
                  120, 'the guest to boot')

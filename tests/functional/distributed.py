@@ -261,6 +261,7 @@ class DistributedDeployment(deployment.Deployment):
 
     def stop(self):
         try:
+            self.delete_guests()
             self.stop_service(*self.services)
             self._destroy_leftover_domains()
         finally:

@@ -69,7 +69,7 @@ def _check(name, response, status):
     return body
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture
 def guest(deployment):
     """A writing guest with one attached volume and a spare destination
     attachment, as Cinder prepares them before start."""

@@ -132,6 +132,7 @@ class DevstackDeployment(deployment_mod.Deployment):
         """What a failed test leaves: unstack and clean, as devstack's
         scripts do, and this test's broker and databases."""
         try:
+            self.delete_guests()
             self.run('unstack', 'clean')
         finally:
             # What a broken unstack left running.

@@ -13,18 +13,16 @@ in the design notes (host-facts.md); skipped only when virsh is missing.
 import os
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 from xml.sax.saxutils import escape
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, os.pardir, os.pardir))
-sys.path.insert(0, HERE)
-
-import guest_records  # noqa: E402
+from tests.functional import guest_records
+from tests.functional import guests
+from tests.functional.deployment import REPO
+from tests.functional.deployment import scaled
 
 try:
     import libvirt
@@ -169,7 +167,9 @@ def read_text(path):
 
 
 def wait_for(what, predicate, timeout, console):
-    """Poll predicate every 0.2 s; fail with the console tail on timeout."""
+    """Poll predicate every 0.2 s; fail with the console tail on timeout
+    (scaled)."""
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -197,6 +197,7 @@ def test_guest_writes_acked_records_to_hotplugged_volume(tmp_path):
     use_virsh = libvirt is None or os.environ.get("VOLMIG_TEST_USE_VIRSH")
     host = Virsh(str(tmp_path)) if use_virsh else LibvirtPython()
     disk = disk_xml(volume)
+    slot = guests.Slot()
     try:
         started = time.monotonic()
         host.create(name, domain_xml(name, kernel, initrd, console))
@@ -230,6 +231,7 @@ def test_guest_writes_acked_records_to_hotplugged_volume(tmp_path):
     finally:
         host.remove(name)
         host.close()
+        slot.release()
 
     text = read_text(console)
     acks = guest_records.count_acks(text)

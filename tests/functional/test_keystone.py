@@ -133,7 +133,7 @@ def deployment(keystone, guest_image, tmp_path_factory):
         yield d
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture
 def guest(deployment):
     """An admin's server writing to an admin's attached volume."""
     d = deployment
