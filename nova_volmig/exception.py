@@ -110,3 +110,13 @@ class BlockJobTimeout(HypervisorError):
 class VolumeMigrationTargetMismatch(common.Conflict):
     msg_fmt = ('The migration of attachment %(attachment_id)s already '
                'switches to attachment %(new_attachment_id)s.')
+
+
+class VolumeMigrationSwitchPending(common.ServiceUnavailable):
+    msg_fmt = ('The switch of attachment %(attachment_id)s to its '
+               'destination is still under way; ask again.')
+
+
+class VolumeMigrationSwitchFailed(common.Conflict):
+    msg_fmt = ('The switch of attachment %(attachment_id)s to its '
+               'destination failed (%(status)s): %(reason)s')

@@ -28,9 +28,10 @@ class _ComputeService(service.RPCService):
         server = rpc.get_server(conf, rpcapi.TOPIC, conf.host,
                                 [self.manager])
         # The first sync runs at start-up: instances whose guests changed
-        # while the service was down are seen at once.
+        # while the service was down are seen at once. The same task
+        # resumes volume migrations a lost message left with work to do.
         super().__init__('nova-volmig-compute', server,
-                         periodic=self.manager.sync_power_states,
+                         periodic=self.manager.periodic_tasks,
                          interval=conf.compute.sync_power_state_interval)
 
     def start(self):

@@ -64,7 +64,9 @@ done
 
 # virtio_blk is a module in the cloud kernel; the list is in load order.
 # Modules built into the kernel are skipped (insmod would fail on them).
-modules="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk"
+# evdev and button: the ACPI power button, so that the guest can be told
+# to power itself off ("virsh shutdown").
+modules="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk evdev button"
 load_order=""
 for mod in $modules; do
     if grep -Eq "/${mod}\.ko(\.[a-z]+)?$" "$moddir/modules.builtin"; then
@@ -113,6 +115,14 @@ exec </dev/console >/dev/console 2>&1
 echo 1 > /proc/sys/kernel/printk
 for m in$load_order; do
     insmod /lib/modules/\$m.ko || echo "VOLMIG-GUEST insmod \$m failed"
+done
+# The ACPI power button ("virsh shutdown", Nova's graceful stop) makes the
+# guest power itself off at once, as a real guest would: a blocking read
+# of the button's first input event.
+for event in /sys/class/input/event*; do
+    if [ "\$(cat "\$event/device/name" 2>/dev/null)" = "Power Button" ]; then
+        (head -c 1 "/dev/input/\${event##*/}" >/dev/null && poweroff -f) &
+    fi
 done
 # Block (never poll: an idle TCG guest must cost the host nothing) until a
 # disk comes or goes: busybox "uevent" runs /bin/disk-event for each kernel

@@ -12,6 +12,7 @@ from nova_volmig.compute import rpcapi
 from nova_volmig.compute import states
 from nova_volmig.db import api as db
 from nova_volmig.volume import cinder
+from volmig_common import migration_contract as contract
 
 UNFINISHED_MIGRATIONS = tuple(
     status for status in migration_states.STATUSES
@@ -221,14 +222,15 @@ class API:
 
     @staticmethod
     def _fail_migration(context, migration, reason):
+        """Leaves a start that did not answer to the compute service,
+        which may have suspended writes or not: it finds out and goes
+        back to the source. The instance stays claimed until then."""
         try:
             db.migration_transition(context, migration['id'],
-                                    migration_states.FAIL,
+                                    migration_states.ROLL_BACK,
                                     {'error': reason})
         except exception.VolumeMigrationInvalidState:
-            return  # the compute service settled it meanwhile
-        db.instance_end_action(context, migration['instance_uuid'],
-                               states.MIGRATING_VOLUME)
+            pass  # the compute service settled it meanwhile
 
     def complete_volume_migration(self, context, attachment_id,
                                   new_attachment_id):
@@ -255,25 +257,29 @@ class API:
             raise exception.VolumeMigrationTargetMismatch(
                 attachment_id=attachment_id,
                 new_attachment_id=migration['new_attachment_id'])
-        if migration['status'] == migration_states.COMPLETED:
-            return migration
-        # Also on a retry while completing: the first call may have failed
-        # before the source was free, and the compute service answers at
-        # once when it already is.
-        self.compute_rpcapi.complete_volume_migration(
-            context, migration['host'], migration['id'])
-        return db.migration_get(context, migration['id'])
+        if migration['status'] not in contract.SOURCE_RELEASED:
+            # Also on a retry while completing: the first call may have
+            # failed before the source was free.
+            self.compute_rpcapi.complete_volume_migration(
+                context, migration['host'], migration['id'])
+            migration = db.migration_get(context, migration['id'])
+        if migration['status'] == migration_states.COMPLETING:
+            raise exception.VolumeMigrationSwitchPending(
+                attachment_id=attachment_id)
+        if migration['status'] not in contract.SOURCE_RELEASED:
+            raise exception.VolumeMigrationSwitchFailed(
+                attachment_id=attachment_id, status=migration['status'],
+                reason=migration['error'])
+        return migration
 
     def cancel_volume_migration(self, context, attachment_id):
         """Lets writes reach the source again; the rest runs in the
         background. Repeating a cancel does nothing.
         """
-        migration = self.get_volume_migration(context, attachment_id)
-        if migration_states.next_status(
-                migration['status'],
-                migration_states.CANCEL) is migration_states.SAME:
-            return
-        db.migration_transition(context, migration['id'],
-                                migration_states.CANCEL)
-        self.compute_rpcapi.cancel_volume_migration(
-            context, migration['host'], migration['id'])
+        migration = db.migration_transition(
+            context, self.get_volume_migration(context, attachment_id)['id'],
+            migration_states.CANCEL)
+        if migration['status'] not in migration_states.FINAL:
+            # Also on a repeated cancel: the first cast may be lost.
+            self.compute_rpcapi.cancel_volume_migration(
+                context, migration['host'], migration['id'])

@@ -8,8 +8,8 @@ clearing that task_state with a compare-and-swap.
 import json
 import string
 import threading
+import time
 
-from oslo_concurrency import lockutils
 from oslo_log import log as logging
 import oslo_messaging as messaging
 from oslo_utils import netutils
@@ -44,8 +44,14 @@ class ComputeManager:
         self.host = conf.host
         self.driver = driver or virt_driver.load_driver(conf)
         self.volume_api = volume_api or cinder.VolumeAPI(conf)
-        # Migrations whose switch is done and whose finish runs.
-        self._finishing = set()
+        # Migration id -> the thread doing its work (_drive).
+        self._workers = {}
+        self._workers_lock = threading.Lock()
+        # Migration id -> set once its switch is over, won or lost.
+        self._switch_waiters = {}
+        # Migrations a complete call waits for.
+        self._switch_waiting = set()
+        self._switch_wait_lock = threading.Lock()
 
     def init_host(self):
         self.driver.init_host(self.host)
@@ -220,25 +226,26 @@ class ComputeManager:
 
     # -- volume migrations ------------------------------------------------
     #
-    # The API records each step (status) before asking for it; the driver
-    # finds out from the hypervisor how far a step already got, so any step
-    # can be run again after a crash. Every path ends by clearing the
-    # instance's task state.
+    # The API records each step (status) before asking for it. A status in
+    # migration_states.DRIVEN is work this service owes: one worker thread
+    # per migration runs it, and tries again until the migration leaves
+    # that status, after a failure, a restart (init_host) or a lost
+    # message (the periodic task). The driver finds out from the
+    # hypervisor how far a step already got, so any step can run again.
+    # Only the last step of a migration clears the instance's task state.
 
     def _log_migration(self, migration, phase, *args):
         LOG.info('Volume migration of attachment %s (volume %s, server %s): '
                  + phase, migration['attachment_id'], migration['volume_id'],
                  migration['instance_uuid'], *args)
 
-    def _end_migration(self, context, migration, event, error=None):
-        values = {'progress': 100} if error is None else {'error': error}
-        try:
-            db.migration_transition(context, migration['id'], event, values)
-        finally:
-            db.instance_end_action(context, migration['instance_uuid'],
-                                   states.MIGRATING_VOLUME)
-        self._log_migration(migration, '%s%s', event,
-                            '' if error is None else ': ' + error)
+    def _transition(self, context, migration, event, **values):
+        migration = db.migration_transition(context, migration['id'], event,
+                                            values)
+        if migration['status'] in migration_states.FINAL:
+            db.instance_end_migration(context, migration)
+        self._log_migration(migration, '%s', migration['status'])
+        return migration
 
     def _progress_recorder(self, context, migration):
         last = [None]
@@ -259,36 +266,132 @@ class ComputeManager:
     @messaging.expected_exceptions(common_exception.VolmigException)
     def start_volume_migration(self, context, migration_id):
         migration = db.migration_get(context, migration_id)
+        if migration['status'] != migration_states.STARTING:
+            # A request the API gave up on and the worker took over.
+            raise exception.VolumeMigrationInvalidState(
+                event=migration_states.START, status=migration['status'])
         instance = db.instance_get(context, migration['instance_uuid'])
         self._log_migration(migration, 'suspending writes to the source')
         try:
             mode = self.driver.start_volume_migration(instance, migration)
         except Exception as e:
             error = self._as_volmig_error(e)
-            self._end_migration(context, migration, migration_states.FAIL,
-                                error.message)
+            self._roll_back(context, migration, error.message)
             raise error from e
         try:
-            db.migration_transition(context, migration_id,
-                                    migration_states.STARTED_OK,
-                                    {'mode': mode})
+            self._transition(context, migration, migration_states.STARTED_OK,
+                             mode=mode)
         except exception.VolumeMigrationInvalidState:
-            # The API gave up on this start: write to the source again.
-            self.driver.cancel_volume_migration(instance, migration,
-                                                lambda percent: None)
+            # The API gave up on this start meanwhile: the worker writes
+            # to the source again.
+            self._drive(context, migration_id)
             raise
-        self._log_migration(migration, 'started (%s)', mode)
 
-    def _switch_volume(self, context, migration, instance):
-        """Moves the disk and the mapping to the destination attachment."""
-        if not migration['new_connection_info']:
-            attachment = self.volume_api.attachment_update(
-                context, migration['new_attachment_id'],
-                migration['volume_id'], self._connector())
-            migration = db.migration_update(context, migration['id'], {
-                'new_connection_info': json.dumps(
-                    attachment['connection_info'])})
-        self.driver.switch_volume_migration(instance, migration)
+    def _roll_back(self, context, migration, reason):
+        """Brings the guest back to the source after a failure, now or
+        (should that fail too) in its worker; the record ends in error."""
+        LOG.warning('Volume migration of attachment %s goes back to the '
+                    'source: %s', migration['attachment_id'], reason)
+        migration = db.migration_transition(
+            context, migration['id'], migration_states.ROLL_BACK,
+            {'error': reason})
+        try:
+            self._step_roll_back(context, migration)
+        except Exception:
+            self._drive(context, migration['id'])
+
+    @messaging.expected_exceptions(common_exception.VolmigException)
+    def complete_volume_migration(self, context, migration_id):
+        """Returns once the source is free, or the switch failed, or a
+        while has passed: the API reads the record to tell which."""
+        # One caller waits; a retry while it does answers at once, so
+        # retried completes never park every RPC thread.
+        with self._switch_wait_lock:
+            if migration_id in self._switch_waiting:
+                return
+            self._switch_waiting.add(migration_id)
+            switched = self._switch_waiters.setdefault(migration_id,
+                                                       threading.Event())
+        try:
+            self._drive(context, migration_id)
+            status = db.migration_get(context, migration_id)['status']
+            if status == migration_states.COMPLETING:
+                switched.wait(
+                    self._conf.compute.volume_migration_switch_wait)
+        finally:
+            with self._switch_wait_lock:
+                self._switch_waiting.discard(migration_id)
+
+    def cancel_volume_migration(self, context, migration_id):
+        self._drive(context, migration_id)
+
+    def _drive(self, context, migration_id):
+        """Runs the migration's worker, unless it already runs."""
+        with self._workers_lock:
+            if migration_id in self._workers:
+                return
+            thread = threading.Thread(
+                target=self._work, args=(context, migration_id),
+                name='volume-migration-%s' % migration_id, daemon=True)
+            self._workers[migration_id] = thread
+        thread.start()
+
+    def _work(self, context, migration_id):
+        step = None
+        while True:
+            with self._workers_lock:
+                # Read under the lock: an event recorded after this read
+                # finds no worker and starts one.
+                migration = db.migration_get(context, migration_id)
+                if migration['status'] not in migration_states.DRIVEN:
+                    del self._workers[migration_id]
+                    break
+            if step == migration['status']:
+                time.sleep(self._conf.compute.volume_migration_retry_interval)
+            step = migration['status']
+            try:
+                self._STEPS[step](self, context, migration)
+            except Exception as e:
+                error = self._as_volmig_error(e)
+                LOG.warning('Volume migration of attachment %s: %s failed, '
+                            'tried again in %ss: %s',
+                            migration['attachment_id'], step,
+                            self._conf.compute.volume_migration_retry_interval,
+                            error.message)
+                if step != migration_states.RECONCILING:
+                    # RECONCILING keeps the reason it rolls back for.
+                    db.migration_update(context, migration_id,
+                                        {'error': error.message})
+        self._switch_over(migration_id)
+
+    def _switch_over(self, migration_id):
+        """Wakes the complete call waiting for the switch, if any."""
+        with self._switch_wait_lock:
+            event = self._switch_waiters.pop(migration_id, None)
+        if event is not None:
+            event.set()
+
+    def _step_switch(self, context, migration):
+        instance = db.instance_get(context, migration['instance_uuid'])
+        self._log_migration(migration, 'switching to attachment %s',
+                            migration['new_attachment_id'])
+        try:
+            if not migration['new_connection_info']:
+                attachment = self.volume_api.attachment_update(
+                    context, migration['new_attachment_id'],
+                    migration['volume_id'], self._connector())
+                migration = db.migration_update(context, migration['id'], {
+                    'new_connection_info': json.dumps(
+                        attachment['connection_info'])})
+            self.driver.switch_volume_migration(instance, migration)
+        except Exception as e:
+            if (migration['new_connection_info']
+                    and self.driver.locate_volume_migration(
+                        instance, migration) == virt_driver.ON_DESTINATION):
+                raise  # the guest may write the destination: retry
+            self._roll_back(context, migration,
+                            self._as_volmig_error(e).message)
+            return
         bdm = db.bdm_get_by_volume(context, instance['uuid'],
                                    migration['volume_id'])
         if bdm['attachment_id'] != migration['new_attachment_id']:
@@ -298,122 +401,88 @@ class ComputeManager:
             db.bdm_update(context, bdm['uuid'], {
                 'attachment_id': migration['new_attachment_id'],
                 'connection_info': migration['new_connection_info']})
-        self._log_migration(migration, 'the source is free')
-        return migration
+        self._transition(context, migration, migration_states.SWITCHED,
+                         error=None)
+        self._switch_over(migration['id'])
 
-    def _complete(self, context, migration):
-        """Switches, then finishes in the background; the source is free
-        when it returns. A retry waits for a switch under way, then finds
-        it done."""
-        with lockutils.lock('volume-migration-%s' % migration['id']):
-            if migration['id'] in self._finishing:
-                return
-            self._switch_then_finish(context, migration)
-
-    def _switch_then_finish(self, context, migration):
+    def _step_finish(self, context, migration):
         instance = db.instance_get(context, migration['instance_uuid'])
-        self._log_migration(migration, 'switching to attachment %s',
-                            migration['new_attachment_id'])
-        try:
-            migration = self._switch_volume(context, migration, instance)
-        except Exception as e:
-            error = self._as_volmig_error(e)
-            LOG.exception('Switching volume %s failed: back to the source',
-                          migration['volume_id'])
-            self._roll_back(context, migration, instance, error.message)
-            raise error from e
-        self._finishing.add(migration['id'])
-        threading.Thread(target=self._finish_volume_migration,
-                         args=(context, migration, instance),
-                         name='volume-migration-%s' % migration['id'],
-                         daemon=True).start()
+        self.driver.finish_volume_migration(
+            instance, migration, self._progress_recorder(context, migration))
+        self._transition(context, migration, migration_states.COMPLETED_OK,
+                         progress=100, error=None)
 
-    def _finish_volume_migration(self, context, migration, instance):
-        try:
-            self.driver.finish_volume_migration(
-                instance, migration, self._progress_recorder(context,
-                                                             migration))
-        except Exception as e:
-            LOG.exception('Finishing the switch of volume %s failed',
-                          migration['volume_id'])
-            self._end_migration(context, migration, migration_states.FAIL,
-                                self._as_volmig_error(e).message)
-        else:
-            self._end_migration(context, migration,
-                                migration_states.COMPLETED_OK)
-        finally:
-            self._finishing.discard(migration['id'])
-
-    def _roll_back(self, context, migration, instance, error):
-        """Back to the source after a failure; the record ends in error."""
-        try:
-            self.driver.cancel_volume_migration(
-                instance, migration, self._progress_recorder(context,
-                                                             migration))
-        except Exception:
-            LOG.exception('Going back to the source of volume %s failed',
-                          migration['volume_id'])
-        self._end_migration(context, migration, migration_states.FAIL,
-                            error)
-
-    @messaging.expected_exceptions(common_exception.VolmigException)
-    def complete_volume_migration(self, context, migration_id):
-        self._complete(context, db.migration_get(context, migration_id))
-
-    def cancel_volume_migration(self, context, migration_id):
-        migration = db.migration_get(context, migration_id)
+    def _step_cancel(self, context, migration):
         instance = db.instance_get(context, migration['instance_uuid'])
-        self._log_migration(migration, 'going back to the source')
-        try:
-            self.driver.cancel_volume_migration(
-                instance, migration, self._progress_recorder(context,
-                                                             migration))
-        except Exception as e:
-            LOG.exception('Cancelling the migration of volume %s failed',
-                          migration['volume_id'])
-            self._end_migration(context, migration, migration_states.FAIL,
-                                self._as_volmig_error(e).message)
-            return
-        self._end_migration(context, migration,
-                            migration_states.CANCELLED_OK)
+        self.driver.cancel_volume_migration(
+            instance, migration, self._progress_recorder(context, migration))
+        self._transition(context, migration, migration_states.CANCELLED_OK,
+                         progress=100, error=None)
+
+    def _step_roll_back(self, context, migration):
+        instance = db.instance_get(context, migration['instance_uuid'])
+        self.driver.cancel_volume_migration(instance, migration,
+                                            lambda percent: None)
+        self._transition(context, migration, migration_states.ROLLED_BACK)
+
+    _STEPS = {
+        migration_states.COMPLETING: _step_switch,
+        migration_states.FINISHING: _step_finish,
+        migration_states.CANCELLING: _step_cancel,
+        migration_states.RECONCILING: _step_roll_back,
+    }
 
     def _recover_volume_migrations(self):
-        """Finishes or rolls back what a restart interrupted.
+        """Goes on with what a restart interrupted.
 
-        ``started`` migrations wait for Cinder and need nothing. A start
-        that never answered is rolled back: its caller took it as failed.
+        A start that never answered is rolled back: its caller took it as
+        failed. A started migration's guest must write to its overlay
+        whatever happened to it meanwhile (a host reboot): if it writes
+        the source, the copy Cinder makes may miss writes, so it is
+        rolled back too.
         """
         context = volmig_context.get_admin_context()
-        unfinished = db.migration_get_all(
-            context, host=self.host,
-            statuses=(migration_states.STARTING,
-                      migration_states.COMPLETING,
-                      migration_states.CANCELLING))
-        for migration in unfinished:
+        for migration in db.migration_get_all(
+                context, host=self.host,
+                statuses=(migration_states.STARTING,
+                          migration_states.STARTED)):
             self._log_migration(migration, 'recovering from %s',
                                 migration['status'])
-            threading.Thread(target=self._recover_volume_migration,
-                             args=(context, migration),
-                             name='recover-migration-%s' % migration['id'],
-                             daemon=True).start()
+            try:
+                self._recover_started(context, migration)
+            except Exception:
+                LOG.exception('Recovering the migration of volume %s failed',
+                              migration['volume_id'])
+        self.resume_volume_migrations()
 
-    def _recover_volume_migration(self, context, migration):
-        status = migration['status']
-        try:
-            if status == migration_states.COMPLETING:
-                self._complete(context, migration)
-            elif status == migration_states.CANCELLING:
-                self.cancel_volume_migration(context, migration['id'])
-            else:
-                instance = db.instance_get(context,
-                                           migration['instance_uuid'])
-                self._roll_back(context, migration, instance,
-                                'the compute service restarted during start')
-        except Exception:
-            LOG.exception('Recovering the migration of volume %s failed',
-                          migration['volume_id'])
+    def _recover_started(self, context, migration):
+        if migration['status'] == migration_states.STARTING:
+            self._roll_back(context, migration,
+                            'the compute service restarted during start')
+            return
+        instance = db.instance_get(context, migration['instance_uuid'])
+        if (migration['mode'] == virt_driver.LIVE
+                and self.driver.locate_volume_migration(
+                    instance, migration) != virt_driver.ON_OVERLAY):
+            self._roll_back(context, migration,
+                            'the guest no longer writes to its overlay')
+            return
+        self.driver.start_volume_migration(instance, migration)
+
+    def resume_volume_migrations(self):
+        """Runs the worker of every migration of this host with work
+        left, unless it runs already."""
+        context = volmig_context.get_admin_context()
+        for migration in db.migration_get_all(
+                context, host=self.host,
+                statuses=tuple(migration_states.DRIVEN)):
+            self._drive(context, migration['id'])
 
     # -- periodic ---------------------------------------------------------
+
+    def periodic_tasks(self):
+        self.sync_power_states()
+        self.resume_volume_migrations()
 
     def sync_power_states(self):
         """Records what the hypervisor says about this host's instances.

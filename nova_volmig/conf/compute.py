@@ -22,6 +22,15 @@ compute_opts = [
     cfg.IntOpt('sync_power_state_interval', default=10, min=1,
                help='Seconds between two syncs of instance power states '
                     'with the hypervisor.'),
+    cfg.FloatOpt('volume_migration_switch_wait', default=30, min=0,
+                 help='Seconds a complete call waits for the switch to the '
+                      'destination before it answers that the switch is '
+                      'still under way (the caller retries). Keep it below '
+                      'the callers\' rpc_response_timeout.'),
+    cfg.FloatOpt('volume_migration_retry_interval', default=10, min=0.1,
+                 help='Seconds before a volume migration step that failed '
+                      '(committing, going back to the source) is tried '
+                      'again; it is tried until it succeeds.'),
 ]
 
 

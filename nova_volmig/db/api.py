@@ -107,6 +107,26 @@ def instance_end_action(context, uuid, task_state, values=None):
                                  dict(values or {}, task_state=None))
 
 
+def instance_end_migration(context, migration):
+    """Clears the migrating task state that ``migration`` (now final)
+    set, unless another migration of the instance still needs it: a late
+    end of an abandoned migration never frees the instance of a newer
+    one."""
+    unfinished = sa.select(models.VolumeMigration.id).where(
+        models.VolumeMigration.instance_uuid == migration['instance_uuid'],
+        models.VolumeMigration.status.not_in(
+            sorted(migration_states.FINAL)))
+    with _context_manager.writer.using(context) as session:
+        session.execute(
+            sa.update(models.Instance)
+            .where(models.Instance.uuid == migration['instance_uuid'],
+                   _alive(models.Instance),
+                   models.Instance.task_state == states.MIGRATING_VOLUME,
+                   ~sa.exists(unfinished))
+            .values(task_state=None, updated_at=timeutils.utcnow())
+            .execution_options(synchronize_session=False))
+
+
 def instance_destroy(context, uuid):
     """Soft-deletes the instance and whatever mappings it still has."""
     now = timeutils.utcnow()

@@ -5,6 +5,15 @@ import importlib
 _DRIVERS = {'libvirt': 'nova_volmig.virt.libvirt.driver.LibvirtDriver'}
 
 
+# Modes of a volume migration.
+LIVE = 'live'          # the guest runs and writes to an overlay meanwhile
+OFFLINE = 'offline'    # the guest is shut off
+
+ON_SOURCE = 'source'
+ON_OVERLAY = 'overlay'
+ON_DESTINATION = 'destination'
+
+
 class ComputeDriver:
     """The operations a hypervisor offers for instances and their disks.
 
@@ -55,6 +64,12 @@ class ComputeDriver:
     # Volume migration. ``migration`` is a record of nova_volmig.db.api.
     # Each step finds out from the hypervisor how far it already got, so
     # running it again (a retry, or recovery after a restart) is safe.
+
+    def locate_volume_migration(self, instance, migration):
+        """Where the migrated disk's writes go now, running or not: one
+        of ON_SOURCE, ON_OVERLAY (suspended: neither volume is written)
+        and ON_DESTINATION."""
+        raise NotImplementedError()
 
     def start_volume_migration(self, instance, migration):
         """Returns the mode once nothing writes to the source any more.

@@ -102,7 +102,8 @@ def run_tool(name, *args):
 
 
 @contextlib.contextmanager
-def deployment_for_migrations(state_dir, image_dir, slow_bandwidth):
+def deployment_for_migrations(state_dir, image_dir, slow_bandwidth,
+                              nova_conf=None):
     """A started deployment for Cinder-driven migrations.
 
     Besides backend1, backend2 copies at ``slow_bandwidth`` bytes/s (so a
@@ -115,7 +116,7 @@ def deployment_for_migrations(state_dir, image_dir, slow_bandwidth):
                     full_dir], check=True)
     deploy = Deployment(
         state_dir, image_dir,
-        backends=('backend1', 'backend2', FULL_BACKEND),
+        backends=('backend1', 'backend2', FULL_BACKEND), nova_conf=nova_conf,
         cinder_conf={'backend2': {'migration_bandwidth_limit':
                                   slow_bandwidth}})
     try:

@@ -3,7 +3,8 @@
 Proves that tools/start-libvirtd.sh, tools/build-guest-image.sh and
 guest_records.py work together: a TCG guest with no disks boots, a raw
 volume is hot-plugged, the guest writes >= 200 acknowledged records, the
-volume is hot-unplugged, and every ACKed record is found on the volume.
+volume is hot-unplugged, every ACKed record is found on the volume, and
+told to (the ACPI power button), the guest powers itself off.
 
 Uses libvirt-python when importable, else virsh (set
 VOLMIG_TEST_USE_VIRSH=1 to force virsh).  Needs root and a host prepared as
@@ -101,6 +102,16 @@ class LibvirtPython:
     def live_xml(self, name):
         return self.conn.lookupByName(name).XMLDesc(0)
 
+    def shutdown(self, name):
+        self.conn.lookupByName(name).shutdown()
+
+    def exists(self, name):
+        try:
+            self.conn.lookupByName(name)
+        except libvirt.libvirtError:
+            return False
+        return True
+
     def remove(self, name):
         try:
             dom = self.conn.lookupByName(name)
@@ -147,6 +158,12 @@ class Virsh:
 
     def live_xml(self, name):
         return self._virsh("dumpxml", name).stdout
+
+    def shutdown(self, name):
+        self._virsh("shutdown", name)
+
+    def exists(self, name):
+        return self._virsh("domstate", name, check=False).returncode == 0
 
     def remove(self, name):
         if self._virsh("domstate", name, check=False).returncode != 0:
@@ -220,11 +237,15 @@ def test_guest_writes_acked_records_to_hotplugged_volume(tmp_path):
         wait_for("vda to leave the live XML",
                  lambda: "dev='vda'" not in host.live_xml(name),
                  DETACH_TIMEOUT, console)
-        # The guest notices on its next write; after that it only polls.
+        # The guest notices on its next write; then it waits for a disk.
         wait_for("the guest to print FAIL",
                  lambda: "FAIL " in read_text(console), DETACH_TIMEOUT,
                  console)
-        host.remove(name)
+        # Told to (the ACPI power button), it powers itself off; the
+        # transient domain is gone then.
+        host.shutdown(name)
+        wait_for("the guest to power itself off",
+                 lambda: not host.exists(name), DETACH_TIMEOUT, console)
         print(f"\nboot to READY {boot_s:.1f}s, attach to first ACK "
               f"{first_ack - attached:.1f}s, ~{rate:.0f} ACKs/s "
               f"({'virsh' if use_virsh else 'libvirt-python'})")

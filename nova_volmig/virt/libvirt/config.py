@@ -92,6 +92,36 @@ def disk_source(domain_xml, target_dev):
     return None if source is None else source.get('file')
 
 
+def disk_files(domain_xml):
+    """Every file the disks of ``domain_xml`` name: sources, backing
+    chains and block job destinations."""
+    root = ET.fromstring(domain_xml)
+    return {source.get('file')
+            for disk in root.findall('./devices/disk')
+            for source in disk.iter('source')
+            if source.get('file')}
+
+
+def disk_format(domain_xml, target_dev):
+    """The driver type (``raw``, ``qcow2``) of a disk's top layer."""
+    disk = _disk_element(ET.fromstring(domain_xml), target_dev)
+    driver = None if disk is None else disk.find('driver')
+    return None if driver is None else driver.get('type')
+
+
+def disk_mirror(domain_xml, target_dev):
+    """(job, file) of a disk's block job as the live XML shows it: the
+    job is ``copy`` or ``active-commit``, the file what it writes into.
+    (None, None) without a job."""
+    disk = _disk_element(ET.fromstring(domain_xml), target_dev)
+    mirror = None if disk is None else disk.find('mirror')
+    if mirror is None:
+        return None, None
+    source = mirror.find('source')
+    return mirror.get('job'), (mirror.get('file') if source is None
+                               else source.get('file'))
+
+
 def mirror_ready(domain_xml, target_dev):
     """Whether a disk's block job has reached its ready phase, in which
     libvirt accepts a pivot. Copying every byte (cur == end) comes first:

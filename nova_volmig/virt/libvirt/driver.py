@@ -5,7 +5,6 @@ import os
 import shutil
 import time
 
-from oslo_concurrency import processutils
 from oslo_log import log as logging
 
 from nova_volmig import exception
@@ -13,12 +12,13 @@ from nova_volmig.compute import states
 from nova_volmig.virt import driver
 from nova_volmig.virt.libvirt import config
 from nova_volmig.virt.libvirt import host as libvirt_host
+from nova_volmig.virt.libvirt import qemu_img
 
 LOG = logging.getLogger(__name__)
 
 DOMAIN_PREFIX = 'volmig-'
-LIVE = 'live'
-OFFLINE = 'offline'
+LIVE = driver.LIVE
+OFFLINE = driver.OFFLINE
 CONSOLE_LOG = 'console.log'
 _POLL_INTERVAL = 0.2
 
@@ -170,8 +170,15 @@ class LibvirtDriver(driver.ComputeDriver):
     # one backed by the destination (which holds the same data as the
     # source) and pivots, which frees the source; finish commits the
     # second overlay into the destination. Cancel commits the first
-    # overlay back into the source. Which file the disk uses now tells
-    # each step how far it got.
+    # overlay back into the source.
+    #
+    # The persistent definition always names the file the guest writes,
+    # overlays included: a guest that stops (powers off, QEMU dies, the
+    # host reboots) boots again on its overlay, never on the read-only
+    # file behind it. A step that finds the guest shut off does the same
+    # work on the files with qemu-img. Which file the disk uses tells each
+    # step how far it got, and no file is removed while a definition
+    # names it.
 
     def _migration_files(self, instance, migration):
         """(target, source, destination, overlay, destination overlay)."""
@@ -185,59 +192,112 @@ class LibvirtDriver(driver.ComputeDriver):
                 path(migration['new_connection_info']),
                 base + '.qcow2', base + '-destination.qcow2')
 
-    def _create_overlay(self, path, backing):
-        processutils.execute('qemu-img', 'create', '-q', '-f', 'qcow2',
-                             '-b', backing, '-F', 'raw', path)
-
     def _point_persistent_disk(self, guest, target, path):
         """Makes the persistent definition use ``path`` for the disk.
 
         libvirt updates it on its own only in some cases: check, and
         rewrite it when it is not right.
         """
-        if guest.get_disk_source(target, inactive=True) != path:
+        driver_format = 'qcow2' if path.endswith('.qcow2') else 'raw'
+        if (guest.get_disk_source(target, inactive=True) != path
+                or guest.get_disk_format(target, inactive=True)
+                != driver_format):
             self._host.define_guest(config.with_disk_source(
-                guest.get_xml_desc(inactive=True), target, path, 'raw'))
+                guest.get_xml_desc(inactive=True), target, path,
+                driver_format))
 
-    def _commit_and_pivot(self, guest, target, progress):
+    def _commit_and_pivot(self, guest, target, base, progress):
+        """Commits the disk's top layer into ``base`` with the guest
+        running, and pivots onto ``base``; only a commit into ``base`` is
+        ever pivoted."""
         device = guest.get_block_device(target)
+        timeout = self._conf.libvirt.block_job_timeout
+        commit = ('active-commit', base)
+        if device.job() is not None and device.mirror() != commit:
+            # A job this step did not start, such as a copy an interrupted
+            # switch left: pivoting it would move the disk elsewhere.
+            device.abort(timeout)
         if device.job() is None:
             device.commit_active(
                 self._conf.libvirt.volume_migration_commit_bandwidth)
-        timeout = self._conf.libvirt.block_job_timeout
         device.wait_ready(timeout, lambda cur, end: progress(
             int(100 * cur / end)))
+        if device.mirror() != commit:
+            raise exception.HypervisorError(
+                reason='the block job of disk %s is %s, not a commit into '
+                       '%s' % (target, device.mirror(), base))
         device.pivot(timeout)
 
-    @staticmethod
-    def _remove(*paths):
+    def _commit_offline(self, overlay, base):
+        """Commits a shut-off guest's ``overlay`` into ``base``."""
+        if qemu_img.backing_file(overlay) != base:
+            # Only once Cinder's copy is done: base and the overlay's
+            # backing file hold the same data.
+            qemu_img.rebase_unsafe(overlay, base)
+        qemu_img.commit(overlay,
+                        self._conf.libvirt.volume_migration_commit_bandwidth)
+
+    def _remove_unreferenced(self, guest, *paths):
+        """Removes migration files no definition, live or persistent,
+        names; refuses to remove one that is named."""
+        named = config.disk_files(guest.get_xml_desc(inactive=True))
+        if guest.is_active():
+            named |= config.disk_files(guest.get_xml_desc())
+        still_named = sorted(set(paths) & named)
+        if still_named:
+            raise exception.HypervisorError(
+                reason='%s still used by %s' % (', '.join(still_named),
+                                                 guest.name))
         for path in paths:
             try:
                 os.unlink(path)
             except FileNotFoundError:
                 pass
 
+    def _disk_source(self, guest, target):
+        """(running, file): the file the disk uses now, per the live
+        definition while the guest runs, else per the persistent one."""
+        running = guest.is_active()
+        return running, guest.get_disk_source(target, inactive=not running)
+
+    def locate_volume_migration(self, instance, migration):
+        target, source, dest, overlay, dest_overlay = (
+            self._migration_files(instance, migration))
+        _running, current = self._disk_source(self._guest(instance), target)
+        if current == overlay:
+            return driver.ON_OVERLAY
+        if dest is not None and current in (dest_overlay, dest):
+            return driver.ON_DESTINATION
+        if current == source:
+            return driver.ON_SOURCE
+        raise exception.HypervisorError(
+            reason='disk %s uses %s, a file of no step of the migration'
+                   % (target, current))
+
     def start_volume_migration(self, instance, migration):
         target, source, _dest, overlay, _ = self._migration_files(
             instance, migration)
         guest = self._guest(instance)
-        if not guest.is_active():
+        running, current = self._disk_source(guest, target)
+        if current == overlay:
+            # A retry, or the guest stopped since: boot it on the overlay.
+            self._point_persistent_disk(guest, target, overlay)
+            return LIVE
+        if not running:
             return OFFLINE
         if not self.capabilities['supports_live_volume_migration']:
             raise exception.VolumeMigrationNotPossible(
                 attachment_id=migration['attachment_id'],
                 reason='the server is running and this hypervisor cannot '
                        'migrate its volumes live; stop it first.')
-        current = guest.get_disk_source(target)
-        if current == overlay:
-            return LIVE
         if current != source:
             raise exception.HypervisorError(
                 reason='disk %s uses %s, not the migration\'s source %s'
                        % (target, current, source))
-        self._remove(overlay)
-        self._create_overlay(overlay, source)
+        self._remove_unreferenced(guest, overlay)
+        qemu_img.create_overlay(overlay, source)
         guest.snapshot_disk(target, overlay)
+        self._point_persistent_disk(guest, target, overlay)
         return LIVE
 
     def switch_volume_migration(self, instance, migration):
@@ -247,43 +307,76 @@ class LibvirtDriver(driver.ComputeDriver):
         if migration['mode'] == OFFLINE:
             self._point_persistent_disk(guest, target, dest)
             return
-        current = guest.get_disk_source(target)
-        if current in (dest_overlay, dest):
-            return
-        if current != overlay:
-            raise exception.HypervisorError(
-                reason='disk %s uses %s, not the migration overlay %s'
-                       % (target, current, overlay))
+        running, current = self._disk_source(guest, target)
+        if current not in (dest_overlay, dest):
+            if current != overlay:
+                raise exception.HypervisorError(
+                    reason='disk %s uses %s, not the migration overlay %s'
+                           % (target, current, overlay))
+            if running:
+                self._switch_live(guest, target, dest, dest_overlay)
+            else:
+                self._switch_offline(guest, target, dest, overlay,
+                                     dest_overlay)
+            current = dest_overlay
+        self._point_persistent_disk(guest, target, current)
+
+    def _switch_live(self, guest, target, dest, dest_overlay):
         device = guest.get_block_device(target)
         timeout = self._conf.libvirt.block_job_timeout
         if device.job() is not None:
             device.abort(timeout)  # a copy a crash interrupted
-        self._remove(dest_overlay)
-        self._create_overlay(dest_overlay, dest)
+        self._remove_unreferenced(guest, dest_overlay)
+        qemu_img.create_overlay(dest_overlay, dest)
         device.copy_shallow(dest_overlay, 'qcow2')
         device.wait_ready(timeout)
+        if device.mirror() != ('copy', dest_overlay):
+            raise exception.HypervisorError(
+                reason='the block job of disk %s is %s, not the copy into '
+                       '%s' % (target, device.mirror(), dest_overlay))
         device.pivot(timeout)
+
+    def _switch_offline(self, guest, target, dest, overlay, dest_overlay):
+        """The overlay itself moves onto the destination: a new backing
+        file in its header, and a second name for the file, so that the
+        definition never names a file that is not there."""
+        qemu_img.rebase_unsafe(overlay, dest)
+        self._remove_unreferenced(guest, dest_overlay)
+        os.link(overlay, dest_overlay)
 
     def finish_volume_migration(self, instance, migration, progress):
         target, _source, dest, overlay, dest_overlay = (
             self._migration_files(instance, migration))
         guest = self._guest(instance)
-        if (guest.is_active()
-                and guest.get_disk_source(target) == dest_overlay):
-            self._commit_and_pivot(guest, target, progress)
+        running, current = self._disk_source(guest, target)
+        if current == dest_overlay:
+            if running:
+                self._commit_and_pivot(guest, target, dest, progress)
+            else:
+                self._commit_offline(dest_overlay, dest)
+        elif current != dest:
+            raise exception.HypervisorError(
+                reason='disk %s uses %s, not the destination %s'
+                       % (target, current, dest))
         self._point_persistent_disk(guest, target, dest)
-        self._remove(overlay, dest_overlay)
+        self._remove_unreferenced(guest, overlay, dest_overlay)
 
     def cancel_volume_migration(self, instance, migration, progress):
         target, source, dest, overlay, dest_overlay = (
             self._migration_files(instance, migration))
         guest = self._guest(instance)
-        if guest.is_active():
-            current = guest.get_disk_source(target)
-            if dest is not None and current in (dest_overlay, dest):
-                raise exception.HypervisorError(
-                    reason='disk %s already uses the destination' % target)
-            if current == overlay:
-                self._commit_and_pivot(guest, target, progress)
+        running, current = self._disk_source(guest, target)
+        if dest is not None and current in (dest_overlay, dest):
+            raise exception.HypervisorError(
+                reason='disk %s already uses the destination' % target)
+        if current == overlay:
+            if running:
+                self._commit_and_pivot(guest, target, source, progress)
+            else:
+                self._commit_offline(overlay, source)
+        elif current != source:
+            raise exception.HypervisorError(
+                reason='disk %s uses %s, not the source %s'
+                       % (target, current, source))
         self._point_persistent_disk(guest, target, source)
-        self._remove(overlay, dest_overlay)
+        self._remove_unreferenced(guest, overlay, dest_overlay)

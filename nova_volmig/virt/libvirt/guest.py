@@ -50,6 +50,11 @@ class BlockDevice:
         info = self._domain.blockJobInfo(self._target, 0)
         return BlockJobInfo(info) if info else None
 
+    def mirror(self):
+        """(kind, file) of the running job, per the live XML: ``copy`` or
+        ``active-commit``, and the file it writes into."""
+        return config.disk_mirror(self._domain.XMLDesc(0), self._target)
+
     def copy_shallow(self, dest_path, driver_format):
         """Mirrors the top layer into an existing ``dest_path``.
 
@@ -168,6 +173,10 @@ class Guest:
 
     def get_disk_source(self, target_dev, inactive=False):
         return config.disk_source(self.get_xml_desc(inactive=inactive),
+                                  target_dev)
+
+    def get_disk_format(self, target_dev, inactive=False):
+        return config.disk_format(self.get_xml_desc(inactive=inactive),
                                   target_dev)
 
     def get_block_device(self, target_dev):

@@ -33,14 +33,16 @@ class FakeMigrationRPC(rpcapi.ComputeAPI):
     """The compute RPC API, with the migration calls played in-process.
 
     They move the record as the compute service would: start answers once
-    the record is ``started``; complete and cancel leave the background
-    work to ``finish``.
+    the record is ``started``; complete once it is ``finishing`` (unless
+    ``switch`` says the switch is still under way, or failed); complete
+    and cancel leave the background work to ``finish``.
     """
 
     def __init__(self, conf):
         super().__init__(conf)
         self.calls = []
         self.start_error = None
+        self.switch = 'switched'
 
     def start_volume_migration(self, context, host, migration_id):
         self.calls.append(('start', migration_id))
@@ -48,17 +50,21 @@ class FakeMigrationRPC(rpcapi.ComputeAPI):
             raise self.start_error
         if self.start_error is not None:
             # A refusing compute service cleans up before it answers.
-            migration = db_api.migration_transition(
-                context, migration_id, 'fail',
+            db_api.migration_transition(
+                context, migration_id, 'roll_back',
                 {'error': self.start_error.message})
-            db_api.instance_end_action(context, migration['instance_uuid'],
-                                       states.MIGRATING_VOLUME)
+            finish_by_id(context, migration_id, 'rolled_back')
             raise self.start_error
         db_api.migration_transition(context, migration_id, 'started',
                                     {'mode': 'live'})
 
     def complete_volume_migration(self, context, host, migration_id):
         self.calls.append(('complete', migration_id))
+        if self.switch == 'switched':
+            db_api.migration_transition(context, migration_id, 'switched')
+        elif self.switch == 'failed':
+            db_api.migration_transition(context, migration_id, 'roll_back',
+                                        {'error': 'the switch failed'})
 
     def cancel_volume_migration(self, context, host, migration_id):
         self.calls.append(('cancel', migration_id))
@@ -67,13 +73,16 @@ class FakeMigrationRPC(rpcapi.ComputeAPI):
 def finish(context, attachment_id, event):
     """The compute service's background work after complete or cancel."""
     migration = db_api.migration_get_by_attachment(context, attachment_id)
-    migration = db_api.migration_transition(context, migration['id'], event)
     if event == 'completed':
         bdm = db_api.bdm_get_by_attachment(context, attachment_id)
         db_api.bdm_update(context, bdm['uuid'], {
             'attachment_id': migration['new_attachment_id']})
-    db_api.instance_end_action(context, migration['instance_uuid'],
-                               states.MIGRATING_VOLUME)
+    finish_by_id(context, migration['id'], event)
+
+
+def finish_by_id(context, migration_id, event):
+    migration = db_api.migration_transition(context, migration_id, event)
+    db_api.instance_end_migration(context, migration)
 
 
 @pytest.fixture
@@ -214,26 +223,25 @@ def test_complete(api, attached, fake_rpc, admin_context):
     _start(api, attachment_id)
     record = _complete(api, attachment_id,
                        new_attachment_id).json['volume_migration']
-    assert record['status'] == 'completing'
+    assert record['status'] == 'finishing'
     assert record['new_attachment_id'] == new_attachment_id
     migration_id = db_api.migration_get_by_attachment(
         admin_context, attachment_id)['id']
     assert fake_rpc.calls == [('start', migration_id),
                               ('complete', migration_id)]
 
-    # A retry after a lost reply: the same answer. While completing, the
-    # compute service is asked again (it answers at once once the source
-    # is free, and its switch is idempotent).
+    # A retry after a lost reply: the same answer; the source is free
+    # already, so the compute service is not asked again.
     assert _complete(api, attachment_id, new_attachment_id).json[
         'volume_migration'] == record
-    assert fake_rpc.calls[2:] == [('complete', migration_id)]
+    assert fake_rpc.calls[2:] == []
     response = _complete(api, attachment_id, str(uuid.uuid4()), status=409)
     assert _error(response, 409) == (
         'The migration of attachment %s already switches to attachment '
         '%s.' % (attachment_id, new_attachment_id))
     response = _action(api, attachment_id, {'cancel': None}, status=409)
     assert _error(response, 409) == (
-        'Cannot cancel a volume migration that is completing.')
+        'Cannot cancel a volume migration that is finishing.')
     assert _task_state(api, server_id) == states.MIGRATING_VOLUME
 
     finish(admin_context, attachment_id, 'completed')
@@ -245,7 +253,7 @@ def test_complete(api, attached, fake_rpc, admin_context):
     response = _action(api, attachment_id, {'cancel': None}, status=409)
     assert _error(response, 409) == (
         'Cannot cancel a volume migration that is completed.')
-    assert len(fake_rpc.calls) == 3  # completed: nothing more to ask
+    assert len(fake_rpc.calls) == 2  # completed: nothing more to ask
     # The source attachment is no longer the server's.
     response = _start(api, attachment_id, status=404)
     assert _error(response, 404) == (
@@ -260,8 +268,10 @@ def test_cancel(api, attached, fake_rpc, admin_context):
     response = _action(api, attachment_id, {'cancel': None}, status=202)
     assert response.body == b''
     assert _show(api, attachment_id)['status'] == 'cancelling'
+    # Repeated: sent again, in case the first was lost.
     _action(api, attachment_id, {'cancel': None}, status=202)
     assert fake_rpc.calls == [('start', migration_id),
+                              ('cancel', migration_id),
                               ('cancel', migration_id)]
     response = _complete(api, attachment_id, str(uuid.uuid4()), status=409)
     assert _error(response, 409) == (
@@ -274,7 +284,7 @@ def test_cancel(api, attached, fake_rpc, admin_context):
     response = _complete(api, attachment_id, str(uuid.uuid4()), status=409)
     assert _error(response, 409) == (
         'Cannot complete a volume migration that is cancelled.')
-    assert len(fake_rpc.calls) == 2
+    assert len(fake_rpc.calls) == 3  # cancelled: nothing more to ask
 
     # The same attachment may be migrated again; the newest record counts.
     again = _start(api, attachment_id).json['volume_migration']
@@ -283,6 +293,23 @@ def test_cancel(api, attached, fake_rpc, admin_context):
     statuses = [m['status'] for m in api.get(
         URL, headers=V2105).json['volume_migrations']]
     assert statuses == ['cancelled', 'started']
+
+
+@pytest.mark.parametrize('switch,status,message', [
+    (None, 503, 'The switch of attachment %s to its destination is still '
+                'under way; ask again.'),
+    ('failed', 409, 'The switch of attachment %s to its destination failed '
+                    '(reconciling): the switch failed'),
+])
+def test_complete_before_the_source_is_free(api, attached, fake_rpc, switch,
+                                            status, message):
+    """Complete answers 200 only once the source is free."""
+    attachment_id = attached[2]
+    _start(api, attachment_id)
+    fake_rpc.switch = switch
+    response = _complete(api, attachment_id, str(uuid.uuid4()),
+                         status=status)
+    assert _error(response, status) == message % attachment_id
 
 
 def test_instance_busy_while_migrating(api, server, attached, volumes):
@@ -327,17 +354,24 @@ def test_start_refused_by_compute(api, attached, fake_rpc):
     assert _task_state(api, server_id) is None
 
 
-def test_start_compute_unreachable(api, attached, fake_rpc):
+def test_start_compute_unreachable(api, attached, fake_rpc, admin_context):
     server_id, volume_id, attachment_id = attached
     fake_rpc.start_error = exception.ComputeUnavailable(reason='timed out')
     response = _start(api, attachment_id, status=503)
     # Our own 503s say why.
     assert _error(response, 503) == (
         'The compute service did not answer: timed out')
+    # The compute service may have suspended writes or not: it finds out
+    # and goes back to the source; the instance stays claimed until then.
     record = _show(api, attachment_id)
     assert (record['status'], record['error']) == (
-        'error', 'The compute service did not answer: timed out')
-    # Nothing stays stuck: the instance is free, a new start may run.
+        'reconciling', 'The compute service did not answer: timed out')
+    assert _task_state(api, server_id) == states.MIGRATING_VOLUME
+    response = _start(api, attachment_id, status=409)
+    assert _error(response, 409) == (
+        'Cannot start a volume migration that is reconciling.')
+    finish(admin_context, attachment_id, 'rolled_back')
+    assert _show(api, attachment_id)['status'] == 'error'
     assert _task_state(api, server_id) is None
     fake_rpc.start_error = None
     assert _start(api, attachment_id).json['volume_migration'][
@@ -420,7 +454,8 @@ def test_complete_onto_itself(api, attached):
 
 @pytest.mark.parametrize('query,message', [
     ('status=moving', 'status must be one of starting, started, completing, '
-                      'completed, cancelling, cancelled, error.'),
+                      'finishing, completed, cancelling, cancelled, '
+                      'reconciling, error.'),
     ('server_id=x', 'server_id must be a UUID, not "x".'),
     ('volume_id=x', 'volume_id must be a UUID, not "x".'),
     ('host=compute1', 'Unknown argument: "host"'),
