@@ -8,14 +8,15 @@ lost reply.
 """
 
 from nova_volmig import exception
+from volmig_common import migration_contract as contract
 
-STARTING = 'starting'      # start accepted; writes not yet suspended
-STARTED = 'started'        # no more writes reach the source
-COMPLETING = 'completing'  # switching to the destination
-COMPLETED = 'completed'
-CANCELLING = 'cancelling'  # going back to the source
-CANCELLED = 'cancelled'
-ERROR = 'error'
+STARTING = contract.STARTING      # start accepted; writes not yet suspended
+STARTED = contract.STARTED        # no more writes reach the source
+COMPLETING = contract.COMPLETING  # switching to the destination
+COMPLETED = contract.COMPLETED
+CANCELLING = contract.CANCELLING  # going back to the source
+CANCELLED = contract.CANCELLED
+ERROR = contract.ERROR
 
 STATUSES = (STARTING, STARTED, COMPLETING, COMPLETED, CANCELLING, CANCELLED,
             ERROR)
