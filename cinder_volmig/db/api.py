@@ -243,7 +243,7 @@ def migration_create(context, volume_id, expected, volume_values, values):
                           instance_uuid=attachments[0].instance_uuid)
         migration = models.VolumeMigration(
             id=uuidutils.generate_uuid(), volume_id=volume_id, progress=0,
-            nova_started=False, **values)
+            nova_start_requested=False, **values)
         session.add(migration)
         session.flush()
     return migration_get(context, migration.id)

@@ -211,7 +211,7 @@ class Migrator:
             context, migration.dest_volume_id, {'status': 'available'},
             {'status': 'reserved'})
         self._advance(context, migration, 'attaching', 'suspending',
-                      nova_started=True)
+                      nova_start_requested=True)
 
     def _step_suspending(self, context, migration):
         try:
@@ -222,7 +222,7 @@ class Migrator:
         self._advance(context, migration, 'suspending', 'copying')
 
     def _step_copying(self, context, migration):
-        if migration.nova_started:
+        if migration.nova_start_requested:
             # A copy a restart interrupted is redone only while Nova
             # still keeps its writes away from the source.
             status = self.compute.show(
@@ -259,7 +259,7 @@ class Migrator:
                       progress=100, copy_method=result.method)
 
     def _step_completing(self, context, migration):
-        if migration.nova_started:
+        if migration.nova_start_requested:
             status = self.compute.show(
                 context, migration.src_attachment_id)['status']
             if status != _NOVA_SWITCHED:
@@ -313,7 +313,7 @@ class Migrator:
                         migration.step)
 
     def _roll_back(self, context, migration):
-        if migration.nova_started:
+        if migration.nova_start_requested:
             try:
                 status = self.compute.show(
                     context, migration.src_attachment_id)['status']
