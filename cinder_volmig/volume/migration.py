@@ -11,6 +11,13 @@ without guessing.
 complete) → ``swapping`` → ``deleting_source`` → ``success``. A failure
 before ``swapping`` goes to ``rolling_back`` → ``error``; from
 ``swapping`` on the only way is forward.
+
+What Cinder deletes follows Nova's answers (``migration_contract``): the
+destination only once Nova is back on the source (``DESTINATION_RELEASED``)
+or never had the migration, the source only once complete answered or
+Nova switched (``SOURCE_RELEASED``). Any other answer, or none, keeps
+both volumes: the migration stays at its step (``RetryLater``) and
+``resume_all`` runs it again later.
 """
 
 import threading
@@ -32,15 +39,24 @@ LOG = logging.getLogger(__name__)
 
 # Seconds between two progress writes: enough to watch, few commits.
 PROGRESS_INTERVAL = 0.25
+# Seconds a rollback waits for Nova to finish cancelling before leaving
+# the destination to the next retry, and between two looks.
+CANCEL_WAIT = 30
+NOVA_POLL_INTERVAL = 0.5
 
 
 class RollBack(Exception):
-    """Ends the migration in error; the message says why."""
+    """An expected failure: the migration is undone; the message says
+    why."""
 
 
-class RetryComplete(Exception):
-    """Stops the migration until the next retry, which asks Nova to
-    complete again."""
+class RetryLater(Exception):
+    """Stops this run, keeping both volumes: the migration stays at its
+    step until the next retry (``resume_all``)."""
+
+
+class RetryComplete(RetryLater):
+    """Nova is completing: the retry asks it to complete again."""
 
 
 class Migrator:
@@ -117,6 +133,10 @@ class Migrator:
         try:
             with self._slots:
                 self.run(context, migration_id)
+        except RetryLater as e:
+            # Waiting for Nova is no crash.
+            LOG.warning('Migration %s paused, it is retried later: %s',
+                        migration_id, e)
         except Exception:
             LOG.exception('Migration %s stopped; it is retried later',
                           migration_id)
@@ -125,9 +145,9 @@ class Migrator:
                 self._running.discard(migration_id)
 
     def run(self, context, migration_id):
-        """Runs the migration's steps until it ends; a failure goes where
-        migration_steps says (undone before the point of no return, else
-        raised and retried)."""
+        """Runs the migration's steps until it ends or a step raises
+        RetryLater; a failure goes where migration_steps says (undone
+        before the point of no return, else raised and retried)."""
         while True:
             migration = db_api.migration_get(context, migration_id)
             step = migration.step
@@ -135,12 +155,18 @@ class Migrator:
                 return migration
             try:
                 self.handlers[step](context, migration)
+            except RetryLater:
+                raise
             except Exception as e:
                 failure_step = steps.on_failure(step)
                 if failure_step is None:
                     raise
-                LOG.exception('Migration %s failed at %s', migration_id,
-                              step)
+                if isinstance(e, RollBack):
+                    LOG.warning('Migration %s failed at %s: %s',
+                                migration_id, step, e)
+                else:
+                    LOG.exception('Migration %s failed at %s',
+                                  migration_id, step)
                 self._fail(context, migration, failure_step, e)
 
     @staticmethod
@@ -159,6 +185,29 @@ class Migrator:
                                      failure_step, error=reason[:4000]):
             LOG.warning('Migration %s left %s while failing', migration.id,
                         migration.step)
+
+    # Nova
+
+    def _nova_status(self, context, migration):
+        """The status of Nova's record, None when Nova has none; raises
+        RetryLater when Nova does not answer."""
+        try:
+            return self.compute.show(
+                context, migration.src_attachment_id)['status']
+        except exception.NovaNotFound:
+            return None
+        except exception.NovaError as e:
+            raise RetryLater('migration %s: %s' % (migration.id, e))
+
+    def _wait_while_cancelling(self, context, migration):
+        """Nova's status once it is no longer cancelling, or after
+        CANCEL_WAIT seconds."""
+        deadline = time.monotonic() + CANCEL_WAIT
+        while True:
+            status = self._nova_status(context, migration)
+            if status != contract.CANCELLING or time.monotonic() >= deadline:
+                return status
+            time.sleep(NOVA_POLL_INTERVAL)
 
     # Forward steps
 
@@ -233,8 +282,7 @@ class Migrator:
         if migration.nova_start_requested:
             # A copy a restart interrupted is redone only while Nova
             # still keeps its writes away from the source.
-            status = self.compute.show(
-                context, migration.src_attachment_id)['status']
+            status = self._nova_status(context, migration)
             if status != contract.STARTED:
                 raise RollBack('Nova\'s migration is %s, not %s'
                                % (status, contract.STARTED))
@@ -268,9 +316,11 @@ class Migrator:
 
     def _complete(self, context, migration):
         if migration.nova_start_requested:
-            status = self.compute.show(
-                context, migration.src_attachment_id)['status']
-            if status != contract.COMPLETED:
+            status = self._nova_status(context, migration)
+            if status == contract.RECONCILING:
+                raise RetryLater('migration %s: Nova is reconciling'
+                                 % migration.id)
+            if status not in contract.SOURCE_RELEASED:
                 if status not in (contract.STARTED, contract.COMPLETING):
                     raise RollBack('Nova\'s migration is %s, not %s'
                                    % (status, contract.STARTED))
@@ -315,16 +365,13 @@ class Migrator:
 
     def _roll_back(self, context, migration):
         if migration.nova_start_requested:
-            try:
-                status = self.compute.show(
-                    context, migration.src_attachment_id)['status']
-            except exception.NovaNotFound:
-                status = None
-            if status == contract.COMPLETED:
+            status = self._cancel_in_nova(context, migration)
+            if status in contract.SOURCE_RELEASED:
                 # Nova already writes the destination: the only safe way
                 # is forward.
-                LOG.warning('Migration %s: Nova completed it; finishing '
-                            'instead of rolling back', migration.id)
+                LOG.warning('Migration %s: Nova switched to the '
+                            'destination; finishing instead of rolling '
+                            'back', migration.id)
                 self._move(context, migration, steps.SWAPPING, error=None)
                 return
             if status == contract.COMPLETING:
@@ -334,9 +381,11 @@ class Migrator:
                            error=None)
                 raise RetryComplete('migration %s: Nova is completing'
                                     % migration.id)
-            if status not in (None, contract.CANCELLED, contract.CANCELLING,
-                              contract.ERROR):
-                self.compute.cancel(context, migration.src_attachment_id)
+            if (status is not None
+                    and status not in contract.DESTINATION_RELEASED):
+                raise RetryLater('migration %s: Nova\'s migration is %s, '
+                                 'both volumes are kept'
+                                 % (migration.id, status))
         try:
             self._remove_destination(context, migration)
         except Exception:
@@ -361,6 +410,21 @@ class Migrator:
         self._move(context, migration, steps.ERROR)
         LOG.warning('Migration %s of volume %s ended in error: %s',
                     migration.id, migration.volume_id, migration.error)
+
+    def _cancel_in_nova(self, context, migration):
+        """Nova's status once a started migration is cancelled: asks for
+        the cancel, then waits while Nova cancels (CANCEL_WAIT at
+        most)."""
+        status = self._nova_status(context, migration)
+        if status == contract.STARTED:
+            try:
+                self.compute.cancel(context, migration.src_attachment_id)
+            except (exception.NovaConflict, exception.NovaError) as e:
+                raise RetryLater('migration %s: %s' % (migration.id, e))
+            status = contract.CANCELLING
+        if status == contract.CANCELLING:
+            status = self._wait_while_cancelling(context, migration)
+        return status
 
     def _remove_destination(self, context, migration):
         dest = self._dest_volume(context, migration)
