@@ -53,3 +53,10 @@ class NovaError(exception.VolmigException):
 
 class InvalidHost(exception.Invalid):
     msg_fmt = 'Invalid host: %(reason)s'
+
+
+class InvalidMigrationStep(exception.VolmigException):
+    """A step change the migration table does not allow: a bug."""
+
+    msg_fmt = ('A volume migration cannot go from step %(step)s to '
+               '%(next_step)s.')

@@ -3,7 +3,9 @@
 from keystoneauth1 import adapter
 from osc_lib import exceptions
 
-COMPUTE_VERSION = '2.105'
+from volmig_common import migration_contract as contract
+
+COMPUTE_VERSION = contract.MICROVERSION
 VOLUME_VERSION = '3.72'
 
 
@@ -68,7 +70,7 @@ class Client:
                 'HTTP %d: %s' % (response.status_code, _error(response)))
         return response.json()[key] if key else None
 
-    # os-volume-migrations (compute 2.105)
+    # os-volume-migrations (compute API at COMPUTE_VERSION)
 
     def list_migrations(self, **filters):
         params = {k: v for k, v in filters.items() if v is not None}
@@ -90,13 +92,14 @@ class Client:
     def complete_migration(self, attachment_id, new_attachment_id):
         return self._json(self.compute.post(
             '/os-volume-migrations/%s/action' % attachment_id,
-            json={'complete': {'new_attachment_id': new_attachment_id}}),
+            json={contract.COMPLETE: {
+                'new_attachment_id': new_attachment_id}}),
             200, 'volume_migration')
 
     def cancel_migration(self, attachment_id):
         self._json(self.compute.post(
             '/os-volume-migrations/%s/action' % attachment_id,
-            json={'cancel': None}), 202)
+            json={contract.CANCEL: None}), 202)
 
     # Volumes (volume 3.72)
 

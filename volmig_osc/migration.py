@@ -5,12 +5,13 @@ import time
 from osc_lib import exceptions
 from osc_lib.command import command
 
+from volmig_common import migration_contract as contract
+
 COLUMNS = ('attachment_id', 'new_attachment_id', 'server_id', 'volume_id',
            'mode', 'status', 'progress', 'error', 'created_at', 'updated_at')
 LIST_COLUMNS = ('attachment_id', 'server_id', 'volume_id', 'mode', 'status',
                 'progress', 'updated_at')
-STATUSES = ('starting', 'started', 'completing', 'completed', 'cancelling',
-            'cancelled', 'error')
+STATUSES = contract.STATUSES
 
 
 def _show(record):

@@ -1,12 +1,13 @@
-"""A thin client of Nova's volume migrations (compute 2.105)."""
+"""A thin client of Nova's volume migrations (os-volume-migrations)."""
 
 from keystoneauth1 import exceptions as ks_exceptions
 
 from cinder_volmig import conf as cinder_conf
 from cinder_volmig import exception
+from volmig_common import migration_contract as contract
 from volmig_common import service_client
 
-API_VERSION = 'compute 2.105'
+API_VERSION = 'compute %s' % contract.MICROVERSION
 _PATH = '/os-volume-migrations'
 
 
@@ -33,6 +34,11 @@ class ComputeAPI:
         except ks_exceptions.ClientException as e:
             raise exception.NovaError(reason=_reason(e))
 
+    def _action(self, context, attachment_id, action, spec):
+        return self._request(context, 'POST',
+                             '%s/%s/action' % (_PATH, attachment_id),
+                             attachment_id, {action: spec})
+
     def start(self, context, attachment_id):
         """Returns once Nova no longer writes the attachment's volume."""
         body = {'volume_migration': {'attachment_id': attachment_id}}
@@ -41,15 +47,14 @@ class ComputeAPI:
 
     def complete(self, context, attachment_id, new_attachment_id):
         """Returns once the source attachment is no longer in use."""
-        body = {'complete': {'new_attachment_id': new_attachment_id}}
-        return self._request(context, 'POST',
-                             '%s/%s/action' % (_PATH, attachment_id),
-                             attachment_id, body)['volume_migration']
+        return self._action(
+            context, attachment_id, contract.COMPLETE,
+            {'new_attachment_id': new_attachment_id})['volume_migration']
 
     def cancel(self, context, attachment_id):
-        self._request(context, 'POST',
-                      '%s/%s/action' % (_PATH, attachment_id),
-                      attachment_id, {'cancel': None})
+        """Returns at once: Nova goes back to the source in the
+        background (``show`` says when it is done)."""
+        self._action(context, attachment_id, contract.CANCEL, None)
 
     def show(self, context, attachment_id):
         return self._request(context, 'GET',

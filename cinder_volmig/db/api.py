@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from cinder_volmig import exception
 from cinder_volmig.db import models
+from cinder_volmig.volume import migration_steps
 from volmig_common import db
 
 CONTEXT = db.new_context_manager()
@@ -209,8 +210,6 @@ def attachment_destroy(context, attachment_id):
 
 # Migrations
 
-MIGRATION_FINISHED = ('success', 'error')
-
 
 def migration_create(context, volume_id, expected, volume_values, values):
     """Claims the volume for a migration and records the migration.
@@ -243,7 +242,8 @@ def migration_create(context, volume_id, expected, volume_values, values):
                           instance_uuid=attachments[0].instance_uuid)
         migration = models.VolumeMigration(
             id=uuidutils.generate_uuid(), volume_id=volume_id, progress=0,
-            nova_started=False, **values)
+            step=migration_steps.STARTING, nova_start_requested=False,
+            **values)
         session.add(migration)
         session.flush()
     return migration_get(context, migration.id)
@@ -262,7 +262,8 @@ def migration_get_unfinished(context, source_service_host):
     with CONTEXT.reader.using(context) as session:
         return list(session.scalars(
             sa.select(models.VolumeMigration).filter(
-                models.VolumeMigration.step.not_in(MIGRATION_FINISHED),
+                models.VolumeMigration.step.not_in(
+                    migration_steps.FINAL),
                 sa.or_(models.VolumeMigration.source_host
                        == source_service_host,
                        models.VolumeMigration.source_host.startswith(
@@ -270,11 +271,24 @@ def migration_get_unfinished(context, source_service_host):
             .order_by(models.VolumeMigration.created_at)))
 
 
-def migration_compare_and_swap(context, migration_id, expected, values):
+def _migration_move(session, migration_id, step, next_step, values):
+    # Every step change of a migration is made here.
+    migration_steps.check(step, next_step)
+    return db.compare_and_swap(
+        session, models.VolumeMigration, {'id': migration_id},
+        {'step': step}, dict(values, step=next_step))
+
+
+def migration_move(context, migration_id, step, next_step, **values):
+    """Moves a migration from ``step`` to ``next_step``, with ``values``.
+
+    A compare-and-swap on ``step``: returns whether it was still there.
+    Raises InvalidMigrationStep when migration_steps' table does not
+    allow the move.
+    """
     with CONTEXT.writer.using(context) as session:
-        return db.compare_and_swap(
-            session, models.VolumeMigration, {'id': migration_id},
-            expected, values)
+        return _migration_move(session, migration_id, step, next_step,
+                               values)
 
 
 def migration_set_progress(context, migration_id, progress):
@@ -297,9 +311,9 @@ def migration_swap_identity(context, migration, dest_volume):
     """
     now = timeutils.utcnow()
     with CONTEXT.writer.using(context) as session:
-        if not db.compare_and_swap(
-                session, models.VolumeMigration, {'id': migration.id},
-                {'step': 'swapping'}, {'step': 'deleting_source'}):
+        if not _migration_move(session, migration.id,
+                               migration_steps.SWAPPING,
+                               migration_steps.DELETING_SOURCE, {}):
             return False
         if not db.compare_and_swap(
                 session, models.Volume,

@@ -128,8 +128,12 @@ class VolumeMigration(Base, TimestampMixin):
     previous_status = sa.Column(sa.String(255), nullable=False)
     lock_volume = sa.Column(sa.Boolean, nullable=False, default=False)
     force_host_copy = sa.Column(sa.Boolean, nullable=False, default=False)
-    # Nova may have suspended writes: undoing must call cancel.
-    nova_started = sa.Column(sa.Boolean, nullable=False, default=False)
+    # Set before Nova's start is called, so Nova may hold a record of
+    # this migration (and keep writes away from the source) even if the
+    # call failed: from then on, Nova's status decides what Cinder may
+    # delete.
+    nova_start_requested = sa.Column(sa.Boolean, nullable=False,
+                                     default=False)
     step = sa.Column(sa.String(255), nullable=False)
     progress = sa.Column(sa.Integer, nullable=False, default=0)
     copy_method = sa.Column(sa.String(255))

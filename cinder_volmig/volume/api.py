@@ -11,6 +11,7 @@ from oslo_utils import uuidutils
 from cinder_volmig import exception
 from cinder_volmig.db import api as db_api
 from cinder_volmig.volume import manager
+from cinder_volmig.volume import migration_steps
 from cinder_volmig.volume import rpcapi
 from volmig_common import exception as volmig_exception
 
@@ -223,8 +224,7 @@ class API:
              'dest_host': dest_host,
              'previous_status': volume.status,
              'lock_volume': bool(lock_volume),
-             'force_host_copy': bool(force_host_copy),
-             'step': 'starting'})
+             'force_host_copy': bool(force_host_copy)})
         if migration is None:
             # Changed under us: explain with what it is now.
             self._check_migratable(self.get(context, volume_id), service)
@@ -236,9 +236,9 @@ class API:
         except messaging.MessagingException:
             LOG.exception('Could not reach the service of volume %s',
                           volume.id)
-            db_api.migration_compare_and_swap(
-                context, migration.id, {'step': 'starting'},
-                {'step': 'error', 'error': 'volume service unreachable'})
+            db_api.migration_move(
+                context, migration.id, migration_steps.STARTING,
+                migration_steps.ERROR, error='volume service unreachable')
             db_api.volume_compare_and_swap(
                 context, volume.id, {'migration_status': 'starting'},
                 {'migration_status': 'error', 'status': volume.status})

@@ -1,21 +1,23 @@
 """Volume migration, driven by the source volume's service.
 
-A migration moves through persisted steps; each step is written before
-the side effect it names, and every side effect is idempotent, so a
+A migration moves through the persisted steps of ``migration_steps``,
+whose table is the whole step machine: each step is written before the
+side effect it names, and every side effect is idempotent, so a
 restarted service runs the recorded step again (or undoes the migration)
-without guessing:
+without guessing.
 
-``starting`` (the API accepted it) → ``creating_destination`` (the
-destination's id is chosen; its row and data may exist) → ``attaching``
-(in-use only: the destination attachment's id is chosen) →
-``suspending`` (Nova start may have been called) → ``copying`` →
-``completing`` (Nova complete may have been called) → ``swapping`` (Nova
-no longer uses the source) → ``deleting_source`` (the volume already
-points at the destination's data) → ``success``.
+``starting`` → ``creating_destination`` → ``attaching`` (in-use only) →
+``suspending`` (Nova's start) → ``copying`` → ``completing`` (Nova's
+complete) → ``swapping`` → ``deleting_source`` → ``success``. A failure
+before ``swapping`` goes to ``rolling_back`` → ``error``; from
+``swapping`` on the only way is forward.
 
-Any failure before ``swapping`` goes to ``rolling_back`` (Nova cancel,
-the destination removed) → ``error``. From ``swapping`` on there is no way
-back: Nova writes the destination.
+What Cinder deletes follows Nova's answers (``migration_contract``): the
+destination only once Nova is back on the source (``DESTINATION_RELEASED``)
+or never had the migration, the source only once complete answered or
+Nova switched (``SOURCE_RELEASED``). Any other answer, or none, keeps
+both volumes: the migration stays at its step (``RetryLater``) and
+``resume_all`` runs it again later.
 """
 
 import threading
@@ -29,29 +31,32 @@ from cinder_volmig import exception
 from cinder_volmig.compute import nova
 from cinder_volmig.db import api as db_api
 from cinder_volmig.volume import copy as volume_copy
+from cinder_volmig.volume import migration_steps as steps
 from cinder_volmig.volume import rpcapi
+from volmig_common import migration_contract as contract
 
 LOG = logging.getLogger(__name__)
 
 # Seconds between two progress writes: enough to watch, few commits.
 PROGRESS_INTERVAL = 0.25
-# Nova's record status after which Nova uses the destination.
-_NOVA_SWITCHED = 'completed'
-# Nova's record status once complete was asked for: the compute service
-# may not have got the request (a lost RPC message), so the source may
-# still be in use; Nova refuses a cancel and repeats a complete.
-_NOVA_COMPLETING = 'completing'
-# Steps from which the migration can only go forward.
-_PAST_RETURN = ('swapping', 'deleting_source')
+# Seconds a rollback waits for Nova to finish cancelling before leaving
+# the destination to the next retry, and between two looks.
+CANCEL_WAIT = 30
+NOVA_POLL_INTERVAL = 0.5
 
 
 class RollBack(Exception):
-    """Ends the migration in error; the message says why."""
+    """An expected failure: the migration is undone; the message says
+    why."""
 
 
-class RetryComplete(Exception):
-    """Stops the migration until the next retry, which asks Nova to
-    complete again."""
+class RetryLater(Exception):
+    """Stops this run, keeping both volumes: the migration stays at its
+    step until the next retry (``resume_all``)."""
+
+
+class RetryComplete(RetryLater):
+    """Nova is completing: the retry asks it to complete again."""
 
 
 class Migrator:
@@ -66,6 +71,18 @@ class Migrator:
             conf.max_concurrent_migrations)
         self._running = set()
         self._lock = threading.Lock()
+        # What runs each step that is not final.
+        self.handlers = {
+            steps.STARTING: self._take_volume,
+            steps.CREATING_DESTINATION: self._create_destination,
+            steps.ATTACHING: self._attach_destination,
+            steps.SUSPENDING: self._suspend_writes,
+            steps.COPYING: self._copy,
+            steps.COMPLETING: self._complete,
+            steps.SWAPPING: self._swap,
+            steps.DELETING_SOURCE: self._delete_source,
+            steps.ROLLING_BACK: self._roll_back,
+        }
 
     @property
     def compute(self):
@@ -116,6 +133,10 @@ class Migrator:
         try:
             with self._slots:
                 self.run(context, migration_id)
+        except RetryLater as e:
+            # Waiting for Nova is no crash.
+            LOG.warning('Migration %s paused, it is retried later: %s',
+                        migration_id, e)
         except Exception:
             LOG.exception('Migration %s stopped; it is retried later',
                           migration_id)
@@ -124,56 +145,92 @@ class Migrator:
                 self._running.discard(migration_id)
 
     def run(self, context, migration_id):
-        """Advances the migration until it ends; failures before the
-        point of no return roll it back."""
+        """Runs the migration's steps until it ends or a step raises
+        RetryLater; a failure goes where migration_steps says (undone
+        before the point of no return, else raised and retried)."""
         while True:
             migration = db_api.migration_get(context, migration_id)
             step = migration.step
-            if step in db_api.MIGRATION_FINISHED:
+            if step in steps.FINAL:
                 return migration
-            if step == 'rolling_back':
-                self._roll_back(context, migration)
-                continue
             try:
-                getattr(self, '_step_' + step)(context, migration)
+                self.handlers[step](context, migration)
+            except RetryLater:
+                raise
             except Exception as e:
-                if step in _PAST_RETURN:
+                failure_step = steps.on_failure(step)
+                if failure_step is None:
                     raise
-                LOG.exception('Migration %s failed at %s', migration_id,
-                              step)
-                self._begin_roll_back(context, migration, e)
+                if isinstance(e, RollBack):
+                    LOG.warning('Migration %s failed at %s: %s',
+                                migration_id, step, e)
+                else:
+                    LOG.exception('Migration %s failed at %s',
+                                  migration_id, step)
+                self._fail(context, migration, failure_step, e)
 
-    def _advance(self, context, migration, step, next_step, **values):
-        if not db_api.migration_compare_and_swap(
-                context, migration.id, {'step': step},
-                dict(values, step=next_step)):
+    @staticmethod
+    def _move(context, migration, next_step, **values):
+        """Moves the migration on from the step it was read at."""
+        if not db_api.migration_move(context, migration.id, migration.step,
+                                     next_step, **values):
             raise exception.InvalidVolume(
-                reason='migration %s left step %s' % (migration.id, step))
+                reason='migration %s left step %s' % (migration.id,
+                                                      migration.step))
+
+    @staticmethod
+    def _fail(context, migration, failure_step, error):
+        reason = str(error) or error.__class__.__name__
+        if not db_api.migration_move(context, migration.id, migration.step,
+                                     failure_step, error=reason[:4000]):
+            LOG.warning('Migration %s left %s while failing', migration.id,
+                        migration.step)
+
+    # Nova
+
+    def _nova_status(self, context, migration):
+        """The status of Nova's record, None when Nova has none; raises
+        RetryLater when Nova does not answer."""
+        try:
+            return self.compute.show(
+                context, migration.src_attachment_id)['status']
+        except exception.NovaNotFound:
+            return None
+        except exception.NovaError as e:
+            raise RetryLater('migration %s: %s' % (migration.id, e))
+
+    def _wait_while_cancelling(self, context, migration):
+        """Nova's status once it is no longer cancelling, or after
+        CANCEL_WAIT seconds."""
+        deadline = time.monotonic() + CANCEL_WAIT
+        while True:
+            status = self._nova_status(context, migration)
+            if status != contract.CANCELLING or time.monotonic() >= deadline:
+                return status
+            time.sleep(NOVA_POLL_INTERVAL)
 
     # Forward steps
 
-    def _step_starting(self, context, migration):
+    def _take_volume(self, context, migration):
         if not db_api.volume_compare_and_swap(
                 context, migration.volume_id,
                 {'migration_status': ('starting', 'migrating')},
                 {'migration_status': 'migrating'}):
             raise RollBack('volume %s is no longer starting a migration'
                            % migration.volume_id)
-        self._advance(context, migration, 'starting', 'creating_destination',
-                      dest_volume_id=uuidutils.generate_uuid())
+        self._move(context, migration, steps.CREATING_DESTINATION,
+                   dest_volume_id=uuidutils.generate_uuid())
 
-    def _step_creating_destination(self, context, migration):
+    def _create_destination(self, context, migration):
         dest = self._dest_volume(context, migration)
         if dest is None:
             dest = self._create_dest_row(context, migration)
         self.rpcapi.create_migration_destination(context, dest)
         if migration.src_attachment_id:
-            self._advance(context, migration, 'creating_destination',
-                          'attaching',
-                          dst_attachment_id=uuidutils.generate_uuid())
+            self._move(context, migration, steps.ATTACHING,
+                       dst_attachment_id=uuidutils.generate_uuid())
         else:
-            self._advance(context, migration, 'creating_destination',
-                          'copying')
+            self._move(context, migration, steps.COPYING)
 
     def _create_dest_row(self, context, migration):
         volume = db_api.volume_get(context, migration.volume_id)
@@ -196,7 +253,7 @@ class Migrator:
             'volume_metadata': {},
         })
 
-    def _step_attaching(self, context, migration):
+    def _attach_destination(self, context, migration):
         try:
             db_api.attachment_get(context, migration.dst_attachment_id)
         except exception.AttachmentNotFound:
@@ -210,26 +267,25 @@ class Migrator:
         db_api.volume_compare_and_swap(
             context, migration.dest_volume_id, {'status': 'available'},
             {'status': 'reserved'})
-        self._advance(context, migration, 'attaching', 'suspending',
-                      nova_started=True)
+        self._move(context, migration, steps.SUSPENDING,
+                   nova_start_requested=True)
 
-    def _step_suspending(self, context, migration):
+    def _suspend_writes(self, context, migration):
         try:
             # Repeating start on a started migration is safe (contract).
             self.compute.start(context, migration.src_attachment_id)
         except exception.NovaConflict as e:
             raise RollBack(e.message)
-        self._advance(context, migration, 'suspending', 'copying')
+        self._move(context, migration, steps.COPYING)
 
-    def _step_copying(self, context, migration):
-        if migration.nova_started:
+    def _copy(self, context, migration):
+        if migration.nova_start_requested:
             # A copy a restart interrupted is redone only while Nova
             # still keeps its writes away from the source.
-            status = self.compute.show(
-                context, migration.src_attachment_id)['status']
-            if status != 'started':
-                raise RollBack('Nova\'s migration is %s, not started'
-                               % status)
+            status = self._nova_status(context, migration)
+            if status != contract.STARTED:
+                raise RollBack('Nova\'s migration is %s, not %s'
+                               % (status, contract.STARTED))
         dest = db_api.volume_get(context, migration.dest_volume_id)
         source_path = self.manager.driver.local_path(
             _source_data(migration))
@@ -255,29 +311,33 @@ class Migrator:
         LOG.info('Copied volume %s: %d bytes in %.1f s (%s)',
                  migration.volume_id, result.bytes_copied, result.seconds,
                  result.method)
-        self._advance(context, migration, 'copying', 'completing',
-                      progress=100, copy_method=result.method)
+        self._move(context, migration, steps.COMPLETING, progress=100,
+                   copy_method=result.method)
 
-    def _step_completing(self, context, migration):
-        if migration.nova_started:
-            status = self.compute.show(
-                context, migration.src_attachment_id)['status']
-            if status != _NOVA_SWITCHED:
-                if status not in ('started', _NOVA_COMPLETING):
-                    raise RollBack('Nova\'s migration is %s, not started'
-                                   % status)
+    def _complete(self, context, migration):
+        if migration.nova_start_requested:
+            status = self._nova_status(context, migration)
+            if status == contract.RECONCILING:
+                raise RetryLater('migration %s: Nova is reconciling'
+                                 % migration.id)
+            if status not in contract.SOURCE_RELEASED:
+                if status not in (contract.STARTED, contract.COMPLETING):
+                    raise RollBack('Nova\'s migration is %s, not %s'
+                                   % (status, contract.STARTED))
                 # Also when completing: returns once the source is free.
                 self.compute.complete(context, migration.src_attachment_id,
                                       migration.dst_attachment_id)
-        self._advance(context, migration, 'completing', 'swapping')
+        self._move(context, migration, steps.SWAPPING)
 
-    def _step_swapping(self, context, migration):
+    def _swap(self, context, migration):
         db_api.volume_compare_and_swap(
             context, migration.volume_id, {'migration_status': 'migrating'},
             {'migration_status': 'completing'})
         if migration.src_attachment_id:
             self._terminate_source_connection(context, migration)
         dest = db_api.volume_get(context, migration.dest_volume_id)
+        # Moves the migration on to deleting_source in the same
+        # transaction.
         db_api.migration_swap_identity(context, migration, dest)
 
     def _terminate_source_connection(self, context, migration):
@@ -290,52 +350,42 @@ class Migrator:
             self.manager.driver.terminate_connection(
                 _source_data(migration), attachment.connector)
 
-    def _step_deleting_source(self, context, migration):
+    def _delete_source(self, context, migration):
         self.manager.driver.delete_volume(_source_data(migration))
         volume = db_api.volume_get(context, migration.volume_id)
         db_api.volume_compare_and_swap(
             context, migration.volume_id, {'migration_status': 'completing'},
             {'migration_status': 'success',
              'status': _settled_status(migration, volume)})
-        self._advance(context, migration, 'deleting_source', 'success',
-                      progress=100)
+        self._move(context, migration, steps.SUCCESS, progress=100)
         LOG.info('Volume %s now lives on %s', migration.volume_id,
                  migration.dest_host)
 
     # Undoing
 
-    def _begin_roll_back(self, context, migration, error):
-        reason = str(error) or error.__class__.__name__
-        if not db_api.migration_compare_and_swap(
-                context, migration.id, {'step': migration.step},
-                {'step': 'rolling_back', 'error': reason[:4000]}):
-            LOG.warning('Migration %s left %s while failing', migration.id,
-                        migration.step)
-
     def _roll_back(self, context, migration):
-        if migration.nova_started:
-            try:
-                status = self.compute.show(
-                    context, migration.src_attachment_id)['status']
-            except exception.NovaNotFound:
-                status = None
-            if status == _NOVA_SWITCHED:
+        if migration.nova_start_requested:
+            status = self._cancel_in_nova(context, migration)
+            if status in contract.SOURCE_RELEASED:
                 # Nova already writes the destination: the only safe way
                 # is forward.
-                LOG.warning('Migration %s: Nova completed it; finishing '
-                            'instead of rolling back', migration.id)
-                self._advance(context, migration, 'rolling_back',
-                              'swapping', error=None)
+                LOG.warning('Migration %s: Nova switched to the '
+                            'destination; finishing instead of rolling '
+                            'back', migration.id)
+                self._move(context, migration, steps.SWAPPING, error=None)
                 return
-            if status == _NOVA_COMPLETING:
+            if status == contract.COMPLETING:
                 # Neither back (Nova refuses) nor on to swapping (the
                 # source may still be written): complete again, later.
-                self._advance(context, migration, 'rolling_back',
-                              'completing', error=None)
+                self._move(context, migration, steps.COMPLETING,
+                           error=None)
                 raise RetryComplete('migration %s: Nova is completing'
                                     % migration.id)
-            if status not in (None, 'cancelled', 'cancelling', 'error'):
-                self.compute.cancel(context, migration.src_attachment_id)
+            if (status is not None
+                    and status not in contract.DESTINATION_RELEASED):
+                raise RetryLater('migration %s: Nova\'s migration is %s, '
+                                 'both volumes are kept'
+                                 % (migration.id, status))
         try:
             self._remove_destination(context, migration)
         except Exception:
@@ -357,9 +407,24 @@ class Migrator:
                 backend=migration.dest_host,
                 reason='destination %s not removed yet'
                        % migration.dest_volume_id)
-        self._advance(context, migration, 'rolling_back', 'error')
+        self._move(context, migration, steps.ERROR)
         LOG.warning('Migration %s of volume %s ended in error: %s',
                     migration.id, migration.volume_id, migration.error)
+
+    def _cancel_in_nova(self, context, migration):
+        """Nova's status once a started migration is cancelled: asks for
+        the cancel, then waits while Nova cancels (CANCEL_WAIT at
+        most)."""
+        status = self._nova_status(context, migration)
+        if status == contract.STARTED:
+            try:
+                self.compute.cancel(context, migration.src_attachment_id)
+            except (exception.NovaConflict, exception.NovaError) as e:
+                raise RetryLater('migration %s: %s' % (migration.id, e))
+            status = contract.CANCELLING
+        if status == contract.CANCELLING:
+            status = self._wait_while_cancelling(context, migration)
+        return status
 
     def _remove_destination(self, context, migration):
         dest = self._dest_volume(context, migration)

@@ -10,26 +10,38 @@ import types
 
 import webob
 
+from volmig_common import migration_contract as contract
+
 
 def _now():
     return datetime.datetime.now(datetime.UTC).isoformat()
 
 
 class FakeNova:
-    """Nova's os-volume-migrations (compute 2.105) as the contract says.
+    """Nova's os-volume-migrations as the contract says.
 
     ``refuse_start`` (a message) makes start a 409, as Nova answers when
     it cannot suspend writes; ``on_complete(record)`` runs inside complete,
     where the real Nova connects the destination attachment.
+
+    What Nova does in the background after it answers is a plan: the
+    statuses a record takes after cancel (``cancel_plan``) or complete
+    (``complete_plan``), the first one in the answer, each next one at the
+    next show; the last one stays. ``set_status`` puts a record in any
+    status (``reconciling``, say).
     """
 
     _ROOT = '/v2.1/os-volume-migrations'
+    _HEADER = 'compute %s' % contract.MICROVERSION
 
     def __init__(self):
         self.records = {}
         self.calls = []
         self.refuse_start = None
         self.on_complete = None
+        self.cancel_plan = (contract.CANCELLING, contract.CANCELLED)
+        self.complete_plan = (contract.COMPLETED,)
+        self._pending = {}
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
@@ -43,7 +55,7 @@ class FakeNova:
         return response(environ, start_response)
 
     def _handle(self, request):
-        if request.headers.get('OpenStack-API-Version') != 'compute 2.105':
+        if request.headers.get('OpenStack-API-Version') != self._HEADER:
             return 404, _error(404, 'Unknown resource.')
         path = request.path
         body = request.json if request.body else None
@@ -58,15 +70,12 @@ class FakeNova:
             return 404, _error(404, 'No such migration.')
         if request.method == 'GET' and not match.group(2):
             self.calls.append(('show', attachment_id))
+            self._run_plan(record)
             return 200, {'volume_migration': dict(record)}
-        if 'complete' in body:
-            return self._complete(record, body['complete'])
-        if 'cancel' in body:
-            self.calls.append(('cancel', attachment_id))
-            if record['status'] in ('completing', 'completed'):
-                return 409, _error(409, 'Already completed.')
-            self._set(record, 'cancelled')
-            return 202, None
+        if contract.COMPLETE in body:
+            return self._complete(record, body[contract.COMPLETE])
+        if contract.CANCEL in body:
+            return self._cancel(record)
         return 400, _error(400, 'Unknown action.')
 
     def _start(self, attachment_id):
@@ -74,31 +83,58 @@ class FakeNova:
         if self.refuse_start:
             return 409, _error(409, self.refuse_start)
         record = self.records.get(attachment_id)
-        if record is None or record['status'] in ('cancelled', 'error'):
+        if record is None or record['status'] in contract.FINAL:
+            self._pending.pop(attachment_id, None)
             record = self.records[attachment_id] = {
                 'attachment_id': attachment_id, 'new_attachment_id': None,
                 'server_id': None, 'volume_id': None, 'mode': 'live',
-                'status': 'started', 'progress': 0, 'error': None,
+                'status': contract.STARTED, 'progress': 0, 'error': None,
                 'created_at': _now(), 'updated_at': _now()}
-        elif record['status'] != 'started':
+        elif record['status'] != contract.STARTED:
             return 409, _error(409, 'Migration is %s.' % record['status'])
         return 200, {'volume_migration': dict(record)}
+
+    def _cancel(self, record):
+        self.calls.append(('cancel', record['attachment_id']))
+        if record['status'] == contract.STARTED:
+            self._begin_plan(record, self.cancel_plan)
+        elif record['status'] not in (contract.CANCELLING,
+                                      contract.CANCELLED):
+            return 409, _error(409, 'Migration is %s.' % record['status'])
+        return 202, None
 
     def _complete(self, record, spec):
         self.calls.append(('complete', record['attachment_id'],
                            spec['new_attachment_id']))
-        repeated = (record['status'] in ('completing', 'completed')
+        repeated = (record['status'] in (contract.COMPLETING,
+                                         contract.FINISHING,
+                                         contract.COMPLETED)
                     and record['new_attachment_id']
                     == spec['new_attachment_id'])
-        if record['status'] != 'started' and not repeated:
+        if record['status'] != contract.STARTED and not repeated:
             return 409, _error(409, 'Migration is %s.' % record['status'])
-        if record['status'] == 'completed':
+        if record['status'] in contract.SOURCE_RELEASED:
             return 200, {'volume_migration': dict(record)}
         record['new_attachment_id'] = spec['new_attachment_id']
         if self.on_complete is not None:
             self.on_complete(record)
-        self._set(record, 'completed')
+        self._begin_plan(record, self.complete_plan)
         return 200, {'volume_migration': dict(record)}
+
+    def _begin_plan(self, record, plan):
+        first, *rest = plan
+        self._set(record, first)
+        self._pending[record['attachment_id']] = rest
+
+    def _run_plan(self, record):
+        pending = self._pending.get(record['attachment_id'])
+        if pending:
+            self._set(record, pending.pop(0))
+
+    def set_status(self, attachment_id, status):
+        """Puts a record in ``status``, dropping what its plan had left."""
+        self._pending.pop(attachment_id, None)
+        self._set(self.records[attachment_id], status)
 
     @staticmethod
     def _set(record, status):

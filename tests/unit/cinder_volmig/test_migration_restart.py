@@ -1,5 +1,6 @@
 """A volume service that dies at any point of a migration finishes it or
-undoes it when it runs again.
+undoes it when it runs again, and deletes neither volume while Nova's
+answer does not release it.
 
 The service's death is a BaseException raised around one side effect, so
 that nothing after it runs; a fresh Migrator then plays the restarted
@@ -15,11 +16,13 @@ import webob
 
 from cinder_volmig import exception
 from cinder_volmig import services
+from cinder_volmig.compute import nova
 from cinder_volmig.db import api as db_api
 from cinder_volmig.volume import api as volume_api
 from cinder_volmig.volume import migration
 from cinder_volmig.volume import rpcapi
 from tests.unit.cinder_volmig import fakes
+from volmig_common import migration_contract as contract
 
 SERVER = '6d3a1b2c-8f4e-4a5b-9c6d-7e8f9a0b1c2d'
 CONNECTOR = {'host': 'compute1', 'mountpoint': '/dev/vdb'}
@@ -65,7 +68,7 @@ class FakeCompute:
     def _do(self, method, path, body=None):
         request = webob.Request.blank(
             '/v2.1/os-volume-migrations' + path, method=method,
-            headers={'OpenStack-API-Version': 'compute 2.105'})
+            headers={'OpenStack-API-Version': nova.API_VERSION})
         if body is not None:
             request.json = body
         with self.nova.lock:
@@ -253,7 +256,7 @@ def test_restart_rolls_back_when_nova_gave_up_meanwhile(
     with pytest.raises(Crash):
         world.migrator().run(admin_context, record.id)
     world.copy.fail = None
-    world.compute.nova.records[src_attachment.id]['status'] = 'error'
+    world.compute.nova.set_status(src_attachment.id, contract.ERROR)
 
     assert world.migrator().run(admin_context, record.id).step == 'error'
     after = db_api.volume_get(admin_context, volume.id)
@@ -292,7 +295,8 @@ def test_enospc_on_the_destination_cancels(world, admin_context, conf):
     finished = world.migrator().run(admin_context, record.id)
     assert finished.step == 'error'
     assert 'No space left' in finished.error
-    assert world.compute.nova.names()[-1] == 'cancel'
+    # Cancelled, then asked until Nova said it was back on the source.
+    assert world.compute.nova.names()[-2:] == ['cancel', 'show']
     after = db_api.volume_get(admin_context, volume.id)
     assert (after.status, after.migration_status) == ('in-use', 'error')
     assert os.listdir(os.path.join(conf.state_path, 'volumes', 'slow')) == []
@@ -375,3 +379,228 @@ def test_lost_complete_is_repeated(world, admin_context):
     assert not os.path.exists(source_path)
     [attachment_id] = nova.records
     assert nova.records[attachment_id]['status'] == 'completed'
+
+
+# What Cinder may delete, from Nova's answer (migration_contract): the
+# destination only once Nova is back on the source or never had the
+# migration, the source only once Nova switched; else both are kept.
+
+def _died_copying(world, context):
+    """An in-use volume whose migration stopped in the middle of its
+    copy, with Nova's writes suspended."""
+    volume = _in_use_volume(world, context)
+    record = world.cinder.migrate_volume(context, volume.id, 'node1@slow')
+    world.copy.fail = Crash('copy')
+    with pytest.raises(Crash):
+        world.migrator().run(context, record.id)
+    world.copy.fail = None
+    [src_attachment] = volume.attachments
+    return volume, src_attachment.id, record
+
+
+def _assert_both_kept(context, conf, world, volume, record_id):
+    migration_row = db_api.migration_get(context, record_id)
+    assert migration_row.step == 'rolling_back'
+    after = db_api.volume_get(context, volume.id)
+    assert after.migration_status == 'migrating'
+    assert db_api.volume_get(context, migration_row.dest_volume_id)
+    assert os.listdir(os.path.join(conf.state_path, 'volumes', 'slow')) \
+        == ['volume-%s' % migration_row.dest_volume_id]
+    assert _read(world.source.driver.local_path(after)) == DATA
+
+
+def _assert_rolled_back(context, conf, world, volume, record_id):
+    assert db_api.migration_get(context, record_id).step == 'error'
+    after = db_api.volume_get(context, volume.id)
+    assert (after.status, after.migration_status) == ('in-use', 'error')
+    assert os.listdir(os.path.join(conf.state_path, 'volumes', 'slow')) \
+        == []
+    assert _read(world.source.driver.local_path(after)) == DATA
+
+
+@pytest.fixture
+def short_cancel_wait(monkeypatch):
+    monkeypatch.setattr(migration, 'CANCEL_WAIT', 0.2)
+    monkeypatch.setattr(migration, 'NOVA_POLL_INTERVAL', 0.01)
+
+
+@pytest.mark.parametrize('status', [contract.STARTING, contract.CANCELLING,
+                                    contract.RECONCILING])
+def test_rollback_keeps_both_while_nova_is_unsure(
+        world, admin_context, conf, short_cancel_wait, status):
+    volume, attachment_id, record = _died_copying(world, admin_context)
+    nova = world.compute.nova
+    nova.set_status(attachment_id, status)
+    with pytest.raises(migration.RetryLater) as raised:
+        world.migrator().run(admin_context, record.id)
+    assert status in str(raised.value)
+    assert 'cancel' not in nova.names()
+    _assert_both_kept(admin_context, conf, world, volume, record.id)
+
+    # Nova finds its way back to the source: the retry removes the
+    # destination.
+    nova.set_status(attachment_id, contract.CANCELLED)
+    assert world.migrator().run(admin_context, record.id).step == 'error'
+    _assert_rolled_back(admin_context, conf, world, volume, record.id)
+
+
+def test_nothing_is_deleted_while_nova_does_not_answer(
+        world, admin_context, conf, monkeypatch):
+    volume, attachment_id, record = _died_copying(world, admin_context)
+    nova = world.compute.nova
+    show = world.compute.show
+
+    def unreachable(*args):
+        raise exception.NovaError(reason='connection refused')
+
+    # Copying: the copy is not redone without Nova's word.
+    monkeypatch.setattr(world.compute, 'show', unreachable)
+    with pytest.raises(migration.RetryLater):
+        world.migrator().run(admin_context, record.id)
+    assert db_api.migration_get(admin_context, record.id).step == 'copying'
+    # Rolling back: the destination is not removed without it either.
+    monkeypatch.setattr(world.compute, 'show', show)
+    nova.set_status(attachment_id, contract.RECONCILING)
+    with pytest.raises(migration.RetryLater):
+        world.migrator().run(admin_context, record.id)
+    nova.set_status(attachment_id, contract.ERROR)
+    monkeypatch.setattr(world.compute, 'show', unreachable)
+    with pytest.raises(migration.RetryLater):
+        world.migrator().run(admin_context, record.id)
+    _assert_both_kept(admin_context, conf, world, volume, record.id)
+
+    monkeypatch.setattr(world.compute, 'show', show)
+    assert world.migrator().run(admin_context, record.id).step == 'error'
+    _assert_rolled_back(admin_context, conf, world, volume, record.id)
+
+
+def test_rollback_removes_the_destination_nova_never_had(
+        world, admin_context, conf):
+    volume, attachment_id, record = _died_copying(world, admin_context)
+    del world.compute.nova.records[attachment_id]
+    assert world.migrator().run(admin_context, record.id).step == 'error'
+    _assert_rolled_back(admin_context, conf, world, volume, record.id)
+
+
+def test_copy_failure_cancels_and_waits_for_cancelled(
+        world, admin_context, conf, monkeypatch, short_cancel_wait):
+    volume = _in_use_volume(world, admin_context)
+    [src_attachment] = volume.attachments
+    nova = world.compute.nova
+    nova.cancel_plan = (contract.CANCELLING, contract.CANCELLING,
+                        contract.CANCELLED)
+    # Nova's status when Cinder deleted the destination.
+    seen = []
+    delete = world.rpc.delete_migration_destination
+
+    def deleting(context, dest):
+        seen.append(nova.records[src_attachment.id]['status'])
+        return delete(context, dest)
+
+    monkeypatch.setattr(world.rpc, 'delete_migration_destination',
+                        deleting, raising=False)
+    record = world.cinder.migrate_volume(admin_context, volume.id,
+                                         'node1@slow')
+    world.copy.fail = OSError(errno.EIO, 'Input/output error')
+    assert world.migrator().run(admin_context, record.id).step == 'error'
+    assert nova.names()[-3:] == ['cancel', 'show', 'show']
+    assert seen == [contract.CANCELLED]
+    _assert_rolled_back(admin_context, conf, world, volume, record.id)
+
+
+def test_rollback_keeps_both_when_a_cancel_takes_too_long(
+        world, admin_context, conf, short_cancel_wait):
+    volume = _in_use_volume(world, admin_context)
+    nova = world.compute.nova
+    nova.cancel_plan = (contract.CANCELLING,)
+    record = world.cinder.migrate_volume(admin_context, volume.id,
+                                         'node1@slow')
+    world.copy.fail = OSError(errno.EIO, 'Input/output error')
+    with pytest.raises(migration.RetryLater):
+        world.migrator().run(admin_context, record.id)
+    world.copy.fail = None
+    assert nova.names().count('cancel') == 1
+    _assert_both_kept(admin_context, conf, world, volume, record.id)
+
+
+@pytest.mark.parametrize('lost', ['reply', 'process'])
+def test_nova_finishing_means_switched(world, admin_context, conf,
+                                       monkeypatch, lost):
+    """Nova answered complete and commits the guest's writes into the
+    destination: the source is free, whether Cinder learns it from the
+    rollback (a lost reply) or from a restarted completing step."""
+    volume = _in_use_volume(world, admin_context)
+    source_path = world.source.driver.local_path(volume)
+    nova = world.compute.nova
+    nova.complete_plan = (contract.FINISHING,)
+    record = world.cinder.migrate_volume(admin_context, volume.id,
+                                         'node1@slow')
+    real = world.compute.complete
+    fail = {'reply': exception.NovaError(reason='connection reset'),
+            'process': Crash('complete')}[lost]
+
+    def complete_then_fail(*args):
+        real(*args)
+        raise fail
+
+    with monkeypatch.context() as patch:
+        patch.setattr(world.compute, 'complete', complete_then_fail)
+        if lost == 'reply':
+            finished = world.migrator().run(admin_context, record.id)
+        else:
+            with pytest.raises(Crash):
+                world.migrator().run(admin_context, record.id)
+            finished = world.migrator().run(admin_context, record.id)
+    assert finished.step == 'success'
+    assert 'cancel' not in nova.names()
+    assert nova.names().count('complete') == 1
+    assert not os.path.exists(source_path)
+    _assert_moved(admin_context, volume.id, 'in-use',
+                  os.path.join(conf.state_path, 'volumes', 'slow'))
+
+
+def test_completing_waits_while_nova_reconciles(world, admin_context,
+                                                monkeypatch):
+    """Nova does not know whether its switch took place: Cinder neither
+    deletes the source nor rolls back, it asks again later."""
+    volume = _in_use_volume(world, admin_context)
+    source_path = world.source.driver.local_path(volume)
+    [src_attachment] = volume.attachments
+    record = world.cinder.migrate_volume(admin_context, volume.id,
+                                         'node1@slow')
+    nova = world.compute.nova
+
+    def died_unsure(*args):
+        nova.set_status(src_attachment.id, contract.RECONCILING)
+        raise Crash('complete')
+
+    with monkeypatch.context() as patch:
+        patch.setattr(world.compute, 'complete', died_unsure)
+        with pytest.raises(Crash):
+            world.migrator().run(admin_context, record.id)
+    with pytest.raises(migration.RetryLater):
+        world.migrator().run(admin_context, record.id)
+    assert db_api.migration_get(admin_context,
+                                record.id).step == 'completing'
+    assert os.path.exists(source_path)
+    assert 'cancel' not in nova.names()
+
+    # Reconciled: the switch had not taken place.
+    nova.set_status(src_attachment.id, contract.STARTED)
+    assert world.migrator().run(admin_context, record.id).step == 'success'
+    assert not os.path.exists(source_path)
+
+
+def test_a_retry_is_logged_without_a_traceback(world, admin_context,
+                                               short_cancel_wait, caplog):
+    volume, attachment_id, record = _died_copying(world, admin_context)
+    world.compute.nova.set_status(attachment_id, contract.RECONCILING)
+    caplog.set_level('INFO', logger='cinder_volmig')
+    world.migrator().start(admin_context, record.id).join(10)
+    [retry] = [r for r in caplog.records
+               if 'retried later' in r.getMessage()]
+    assert retry.levelname == 'WARNING'
+    assert retry.exc_info is None
+    assert 'reconciling' in retry.getMessage()
+    assert not any(r.exc_info for r in caplog.records
+                   if r.levelname in ('ERROR', 'CRITICAL'))

@@ -1,8 +1,44 @@
-"""cinder_volmig's migrations match its models: see models_migrations."""
+"""cinder_volmig's migrations match its models (see models_migrations),
+and keep what existing rows hold."""
+
+import types
+
+import sqlalchemy as sa
 
 from cinder_volmig.db import migration
 from cinder_volmig.db import models
 from tests.unit import models_migrations
+from volmig_common import db
 
 TestSQLite, TestMySQL, TestPostgreSQL = models_migrations.sync_tests(
     models.Base.metadata, migration.MIGRATIONS_DIR)
+
+
+def test_0003_keeps_whether_nova_start_was_requested(tmp_path):
+    url = 'sqlite:///%s/cinder.db' % tmp_path
+    conf = types.SimpleNamespace(
+        database=types.SimpleNamespace(connection=url))
+    db.sync(conf, migration.MIGRATIONS_DIR, revision='0002')
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO volumes (id, size, status, multiattach, "
+                "bootable, deleted) VALUES ('v1', 1, 'in-use', 0, 0, 0)"))
+            for migration_id, started in (('m1', 1), ('m2', 0)):
+                connection.execute(sa.text(
+                    "INSERT INTO volume_migrations (id, volume_id, "
+                    "source_host, source_name_id, dest_host, "
+                    "previous_status, lock_volume, force_host_copy, "
+                    "nova_started, step, progress) VALUES (:id, 'v1', "
+                    "'h@a', 'v1', 'h@b', 'in-use', 0, 0, :started, "
+                    "'copying', 0)"), {'id': migration_id,
+                                       'started': started})
+        db.sync(conf, migration.MIGRATIONS_DIR)
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text(
+                'SELECT id, nova_start_requested FROM volume_migrations '
+                'ORDER BY id')).all()
+    finally:
+        engine.dispose()
+    assert [tuple(row) for row in rows] == [('m1', True), ('m2', False)]
