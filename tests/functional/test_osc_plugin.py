@@ -93,9 +93,11 @@ def _bar(output):
 def test_watch_follows_cinder_migrate(deployment):
     d = deployment
     g = deployment_mod.WritingGuest(d, 'osc-watch', backend='backend2')
-    # Data past the guest's 4 MiB of records makes the copy last ~10s,
-    # longer than openstackclient takes to start on a busy machine.
-    volumes.fill(g.path, 40, start=8)
+    # Data past the guest's 4 MiB of records makes the copy (8 MiB/s) last
+    # about 10 s on the reference machine, longer than openstackclient
+    # takes to start on a busy one; as long again per unit of the timeout
+    # scale on a slower one.
+    volumes.fill(g.path, int(deployment_mod.scaled(80)), start=8)
     d.cinder_cli('migrate', g.volume['id'], d.volume_host('backend1'))
     result = _osc(d, 'watch', g.volume['id'], '--interval', '0.1',
                   '--timeout', '120')
