@@ -89,6 +89,13 @@ class VolumeMigrationInProgress(common.Conflict):
                'volume attachment %(attachment_id)s (%(status)s).')
 
 
+class VolumeMigrationNoSpace(HypervisorError):
+    code = 409
+    msg_fmt = ('Not enough room for %(what)s of a volume migration: '
+               '%(free)d MiB free, %(needed)d MiB needed and %(reserve)d MiB '
+               'to keep free.')
+
+
 class VolumeMigrationNotPossible(common.Conflict):
     msg_fmt = ('Writes to attachment %(attachment_id)s cannot be suspended: '
                '%(reason)s')

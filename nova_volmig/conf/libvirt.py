@@ -17,6 +17,12 @@ libvirt_opts = [
                default='$instances_path/volume-migration-overlays',
                help='Local directory of the qcow2 overlays that take a '
                     'running guest\'s writes while its volume migrates.'),
+    cfg.IntOpt('volume_migration_overlays_reserve', default=1024, min=0,
+               help='MiB that must stay free where the overlays live: a '
+                    'migration does not start with less, and a switch '
+                    'that would leave less (the destination overlay is a '
+                    'copy of the overlay) goes back to the source. A full '
+                    'overlay pauses the guest until the migration ends.'),
     cfg.IntOpt('volume_migration_commit_bandwidth', default=0, min=0,
                help='MiB/s a volume migration may use to commit the '
                     'overlay into the volume (0: no limit). A limit '

@@ -11,7 +11,9 @@ Faults: ``destroy`` (``virsh destroy``: what a host losing power does to
 the guest), ``poweroff`` (the guest powers itself off: the ACPI power
 button), ``qemu-kill`` (SIGKILL of QEMU), ``host-reboot`` (kill -9 of the
 services, the domain destroyed, the services started again),
-``libvirtd-restart`` (libvirtd stops and starts; guests keep running).
+``libvirtd-restart`` (libvirtd stops and starts; guests keep running);
+and, in its own test, the overlays' filesystem filling up (QEMU pauses the
+guest; cancel frees the room and resumes it).
 
 Phases: ``started`` (just after start: the guest writes to its overlay),
 ``copy`` (Cinder's copy under way), ``commit`` (complete answered; the
@@ -214,3 +216,44 @@ def test_no_acknowledged_write_is_lost(deployment, report, fault, phase,
     assert not any(name.startswith(s.server) for name in d.overlays())
     report('%s during %s, then %s: %d acknowledged writes kept'
            % (fault, phase, end, acks))
+
+
+@pytest.fixture(scope='module')
+def small_overlays(guest_image, tmp_path_factory):
+    """A deployment whose overlays live on a 4 MiB filesystem: a guest
+    writing to its overlay fills it up."""
+    state_dir = tmp_path_factory.mktemp('state')
+    image, overlays = state_dir / 'overlays.img', state_dir / 'overlays'
+    overlays.mkdir()
+    with open(image, 'wb') as f:
+        f.truncate(4 << 20)
+    subprocess.run(['mkfs.ext4', '-q', str(image)], check=True)
+    subprocess.run(['mount', '-o', 'loop', str(image), str(overlays)],
+                   check=True)
+    try:
+        with deployment_mod.Deployment(
+                str(state_dir), guest_image,
+                nova_conf={'libvirt': {
+                    'volume_migration_overlays_path': str(overlays),
+                    'volume_migration_overlays_reserve': '0'}}) as deploy:
+            yield deploy
+    finally:
+        subprocess.run(['umount', str(overlays)], check=False)
+
+
+def test_full_overlay_disk_pauses_the_guest_until_cancel(small_overlays):
+    d = small_overlays
+    s = Scenario(d, 'enospc')
+    assert d.start_migration(s.attachment).status_code == 200
+    # QEMU pauses the guest when its overlay cannot grow.
+    deployment_mod.wait_for(
+        lambda: subprocess.run(
+            ['virsh', 'domstate', '--reason', _domain(s.server)],
+            capture_output=True, text=True).stdout.strip()
+        == 'paused (I/O error)', 120, 'the overlay disk to fill up')
+    assert d.cancel_migration(s.attachment).status_code == 202
+    d.wait_migration(s.attachment, 'cancelled')
+    d.wait_disk_source(s.server, s.source)
+    d.wait_acks(s.server, 100)  # resumed, writing to the source again
+    assert d.overlays() == []
+    s.detach_and_verify(s.source)

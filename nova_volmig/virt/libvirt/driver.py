@@ -254,6 +254,26 @@ class LibvirtDriver(driver.ComputeDriver):
             except FileNotFoundError:
                 pass
 
+    def _check_overlays_space(self, needed, what):
+        """Raises ``VolumeMigrationNoSpace`` unless ``needed`` bytes leave
+        the configured reserve free where the overlays live."""
+        path = self._conf.libvirt.volume_migration_overlays_path
+        stat = os.statvfs(path)
+        free = stat.f_bavail * stat.f_frsize
+        reserve = self._conf.libvirt.volume_migration_overlays_reserve << 20
+        if free - needed < reserve:
+            raise exception.VolumeMigrationNoSpace(
+                what=what, free=free >> 20, needed=needed >> 20,
+                reserve=reserve >> 20)
+
+    def _resume_if_paused_on_io_error(self, guest):
+        """A guest paused because its overlay's disk filled up goes on
+        once its disk is off the overlay."""
+        if guest.is_paused_on_io_error():
+            LOG.warning('Resuming %s, paused on a write error while its '
+                        'volume migrated', guest.name)
+            guest.resume()
+
     def _disk_source(self, guest, target):
         """(running, file): the file the disk uses now, per the live
         definition while the guest runs, else per the persistent one."""
@@ -295,6 +315,7 @@ class LibvirtDriver(driver.ComputeDriver):
                 reason='disk %s uses %s, not the migration\'s source %s'
                        % (target, current, source))
         self._remove_unreferenced(guest, overlay)
+        self._check_overlays_space(0, 'start')
         qemu_img.create_overlay(overlay, source)
         guest.snapshot_disk(target, overlay)
         self._point_persistent_disk(guest, target, overlay)
@@ -327,6 +348,10 @@ class LibvirtDriver(driver.ComputeDriver):
         if device.job() is not None:
             device.abort(timeout)  # a copy a crash interrupted
         self._remove_unreferenced(guest, dest_overlay)
+        # The copy of the overlay needs as much room again.
+        self._check_overlays_space(
+            os.stat(guest.get_disk_source(target)).st_blocks * 512,
+            'the destination overlay')
         qemu_img.create_overlay(dest_overlay, dest)
         device.copy_shallow(dest_overlay, 'qcow2')
         device.wait_ready(timeout)
@@ -360,6 +385,8 @@ class LibvirtDriver(driver.ComputeDriver):
                        % (target, current, dest))
         self._point_persistent_disk(guest, target, dest)
         self._remove_unreferenced(guest, overlay, dest_overlay)
+        if running:
+            self._resume_if_paused_on_io_error(guest)
 
     def cancel_volume_migration(self, instance, migration, progress):
         target, source, dest, overlay, dest_overlay = (
@@ -380,3 +407,5 @@ class LibvirtDriver(driver.ComputeDriver):
                        % (target, current, source))
         self._point_persistent_disk(guest, target, source)
         self._remove_unreferenced(guest, overlay, dest_overlay)
+        if running:
+            self._resume_if_paused_on_io_error(guest)

@@ -148,6 +148,16 @@ class Guest:
     def is_active(self):
         return bool(self._domain.isActive())
 
+    def resume(self):
+        self._domain.resume()
+
+    def is_paused_on_io_error(self):
+        """Paused by QEMU because a write failed (a full disk): it goes on
+        once resumed, the write tried again."""
+        state, reason = self._domain.state()
+        return (state == libvirt.VIR_DOMAIN_PAUSED
+                and reason == libvirt.VIR_DOMAIN_PAUSED_IOERROR)
+
     def get_power_state(self):
         state, _reason = self._domain.state()
         return _POWER_STATES.get(state, states.NOSTATE)
