@@ -25,6 +25,17 @@ def report(request):
         (MEASUREMENT, line))
 
 
+def pytest_collection_modifyitems(items):
+    """Runs each test file in one pytest-xdist worker (--dist loadgroup),
+    where a functional file's tests share a deployment, unless the file
+    says that its tests are independent (``SPREAD = True``): those spread
+    over the workers, each worker starting the file's deployment."""
+    for item in items:
+        module = getattr(item, 'module', None)
+        if module is not None and not getattr(module, 'SPREAD', False):
+            item.add_marker(pytest.mark.xdist_group(module.__name__))
+
+
 class GuestCensus:
     """What the run cost in guests: the most alive at once on the machine
     (sampled), and the volmig domains that appeared during the run and

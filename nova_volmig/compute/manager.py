@@ -337,6 +337,8 @@ class ComputeManager:
         thread.start()
 
     def _work(self, context, migration_id):
+        # Logged as the request that set it going, as the RPC thread does.
+        context.update_store()
         step = None
         while True:
             with self._workers_lock:

@@ -260,7 +260,7 @@ def test_kill_during_the_final_commit(deployment):
     response = deployment.complete_migration(s.attachment, s.new_attachment)
     assert response.status_code == 200, response.text
     _kill_when(deployment, lambda: (
-        deployment.migration(s.attachment)['status'] == 'completing'
+        deployment.migration(s.attachment)['status'] == 'finishing'
         and deployment.disk_source(s.server).endswith('-destination.qcow2')),
         'the commit into the destination')
     record = deployment.wait_migration(s.attachment, 'completed')
