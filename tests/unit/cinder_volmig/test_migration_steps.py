@@ -9,6 +9,7 @@ from cinder_volmig import exception
 from cinder_volmig.db import api as db_api
 from cinder_volmig.volume import migration
 from cinder_volmig.volume import migration_steps as steps
+from tests.unit import state_machines
 
 STEPS = ('starting', 'creating_destination', 'attaching', 'suspending',
          'copying', 'completing', 'swapping', 'deleting_source', 'success',
@@ -86,14 +87,7 @@ def test_unknown_steps_go_nowhere(step):
 
 
 def test_every_step_reachable_from_starting():
-    seen = {'starting'}
-    queue = collections.deque(seen)
-    while queue:
-        for successor in _successors(queue.popleft()):
-            if successor not in seen:
-                seen.add(successor)
-                queue.append(successor)
-    assert seen == set(STEPS)
+    assert state_machines.reachable('starting', _successors) == set(STEPS)
 
 
 @pytest.mark.parametrize('step', sorted(set(STEPS) - FINAL))

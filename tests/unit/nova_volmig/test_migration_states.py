@@ -1,11 +1,10 @@
 """The volume migration state table, checked pair by pair."""
 
-import collections
-
 import pytest
 
 from nova_volmig import exception
 from nova_volmig.compute import migration_states as ms
+from tests.unit import state_machines
 
 EVENTS = ('start', 'started', 'complete', 'switched', 'completed', 'cancel',
           'cancelled', 'roll_back', 'rolled_back')
@@ -63,14 +62,8 @@ def _successors(status):
 
 
 def test_every_status_reachable_from_starting():
-    seen = {'starting'}
-    queue = collections.deque(seen)
-    while queue:
-        for successor in _successors(queue.popleft()):
-            if successor not in seen:
-                seen.add(successor)
-                queue.append(successor)
-    assert seen == set(ms.STATUSES)
+    assert state_machines.reachable('starting', _successors) == set(
+        ms.STATUSES)
 
 
 @pytest.mark.parametrize('status', sorted(FINAL))
