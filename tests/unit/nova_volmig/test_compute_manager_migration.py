@@ -10,6 +10,7 @@ import json
 import threading
 import time
 
+from oslo_db import exception as db_exception
 import oslo_messaging as messaging
 import pytest
 
@@ -275,6 +276,50 @@ def test_worker_retries_until_done(compute, server, driver, driving, step,
     assert server.task_state() is None
     assert driver.location[migration_id] == (
         ON_DESTINATION if final == ms.COMPLETED else ON_SOURCE)
+
+
+def _fails_recording_the_error(compute, driver, monkeypatch):
+    driver.fail('finish')
+    update = db.migration_update
+
+    def migration_update(context, migration_id, values):
+        if 'error' in values:
+            monkeypatch.setattr(db, 'migration_update', update)
+            raise db_exception.DBConnectionError()
+        return update(context, migration_id, values)
+    monkeypatch.setattr(db, 'migration_update', migration_update)
+
+
+def _fails_reading_the_status(compute, driver, monkeypatch):
+    get = db.migration_get
+
+    def migration_get(context, migration_id):
+        # The worker's read of the status, under its lock.
+        if (threading.current_thread().name.startswith('volume-migration')
+                and compute._workers_lock.locked()):
+            monkeypatch.setattr(db, 'migration_get', get)
+            raise db_exception.DBConnectionError()
+        return get(context, migration_id)
+    monkeypatch.setattr(db, 'migration_get', migration_get)
+
+
+@pytest.mark.parametrize('fault', [_fails_recording_the_error,
+                                   _fails_reading_the_status],
+                         ids=['recording-the-error', 'reading-the-status'])
+def test_worker_stopped_by_the_database_is_started_again(
+        compute, server, driver, monkeypatch, fault):
+    """A database error outside a step ends the worker: the periodic
+    task starts another, which goes on."""
+    migration_id = _started(compute, server)
+    server.complete(migration_id)
+    fault(compute, driver, monkeypatch)
+    compute.complete_volume_migration(server.context, migration_id)
+    conftest.wait_for(lambda: migration_id not in compute._workers)
+    assert server.status(migration_id) in (ms.COMPLETING, ms.FINISHING)
+    compute.periodic_tasks()
+    assert _wait_final(compute, server, migration_id)['status'] == (
+        ms.COMPLETED)
+    assert server.task_state() is None
 
 
 # -- switch -----------------------------------------------------------------
