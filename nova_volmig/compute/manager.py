@@ -339,6 +339,20 @@ class ComputeManager:
     def _work(self, context, migration_id):
         # Logged as the request that set it going, as the RPC thread does.
         context.update_store()
+        try:
+            self._run_steps(context, migration_id)
+        except Exception:
+            # Outside a step (the database failed): this worker stops
+            # and the next _drive (the periodic task, a cast, a restart)
+            # starts another.
+            LOG.exception('Volume migration %s: its worker stopped',
+                          migration_id)
+            with self._workers_lock:
+                self._workers.pop(migration_id, None)
+        self._switch_over(migration_id)
+
+    def _run_steps(self, context, migration_id):
+        """Runs the migration's steps until it leaves DRIVEN."""
         step = None
         while True:
             with self._workers_lock:
@@ -364,7 +378,6 @@ class ComputeManager:
                     # RECONCILING keeps the reason it rolls back for.
                     db.migration_update(context, migration_id,
                                         {'error': error.message})
-        self._switch_over(migration_id)
 
     def _switch_over(self, migration_id):
         """Wakes the complete call waiting for the switch, if any."""

@@ -303,6 +303,10 @@ class LibvirtDriver(driver.ComputeDriver):
             # A retry, or the guest stopped since: boot it on the overlay.
             self._point_persistent_disk(guest, target, overlay)
             return LIVE
+        if current != source:
+            raise exception.HypervisorError(
+                reason='disk %s uses %s, not the migration\'s source %s'
+                       % (target, current, source))
         if not running:
             return OFFLINE
         if not self.capabilities['supports_live_volume_migration']:
@@ -310,10 +314,6 @@ class LibvirtDriver(driver.ComputeDriver):
                 attachment_id=migration['attachment_id'],
                 reason='the server is running and this hypervisor cannot '
                        'migrate its volumes live; stop it first.')
-        if current != source:
-            raise exception.HypervisorError(
-                reason='disk %s uses %s, not the migration\'s source %s'
-                       % (target, current, source))
         self._remove_unreferenced(guest, overlay)
         self._check_overlays_space(0, 'start')
         qemu_img.create_overlay(overlay, source)
@@ -322,13 +322,18 @@ class LibvirtDriver(driver.ComputeDriver):
         return LIVE
 
     def switch_volume_migration(self, instance, migration):
-        target, _source, dest, overlay, dest_overlay = (
+        target, source, dest, overlay, dest_overlay = (
             self._migration_files(instance, migration))
         guest = self._guest(instance)
+        running, current = self._disk_source(guest, target)
         if migration['mode'] == OFFLINE:
+            if current not in (source, dest):
+                raise exception.HypervisorError(
+                    reason='disk %s uses %s, neither the source %s nor the '
+                           'destination %s' % (target, current, source,
+                                               dest))
             self._point_persistent_disk(guest, target, dest)
             return
-        running, current = self._disk_source(guest, target)
         if current not in (dest_overlay, dest):
             if current != overlay:
                 raise exception.HypervisorError(
