@@ -252,9 +252,17 @@ class FakeGuest:
         self.uuid = uuid
         self.persistent = {}      # target -> (path, format)
         self.live = {}            # target -> _LiveDisk, while active
+        # QEMU paused it: a write failed (its overlay's disk is full).
+        self.paused_on_io_error = False
 
     def is_active(self):
         return bool(self.live)
+
+    def is_paused_on_io_error(self):
+        return self.is_active() and self.paused_on_io_error
+
+    def resume(self):
+        self.paused_on_io_error = False
 
     def get_power_state(self):
         return states.RUNNING if self.is_active() else states.SHUTDOWN
