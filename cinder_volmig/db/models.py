@@ -134,6 +134,12 @@ class VolumeMigration(Base, TimestampMixin):
     # delete.
     nova_start_requested = sa.Column(sa.Boolean, nullable=False,
                                      default=False)
+    # Set with the move to completing, before Nova's complete is called:
+    # from then on Nova may connect the destination attachment while it
+    # switches to it (migration_steps.NOVA_SWITCHING).
+    nova_complete_requested = sa.Column(sa.Boolean, nullable=False,
+                                        default=False,
+                                        server_default=sa.false())
     step = sa.Column(sa.String(255), nullable=False)
     progress = sa.Column(sa.Integer, nullable=False, default=0)
     copy_method = sa.Column(sa.String(255))

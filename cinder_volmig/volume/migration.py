@@ -312,7 +312,7 @@ class Migrator:
                  migration.volume_id, result.bytes_copied, result.seconds,
                  result.method)
         self._move(context, migration, steps.COMPLETING, progress=100,
-                   copy_method=result.method)
+                   copy_method=result.method, nova_complete_requested=True)
 
     def _complete(self, context, migration):
         if migration.nova_start_requested:

@@ -22,9 +22,11 @@ from cinder_volmig.volume import api as volume_api
 from cinder_volmig.volume import migration
 from cinder_volmig.volume import rpcapi
 from tests.unit.cinder_volmig import fakes
+from volmig_common import context
 from volmig_common import migration_contract as contract
 
 SERVER = '6d3a1b2c-8f4e-4a5b-9c6d-7e8f9a0b1c2d'
+OTHER_SERVER = '1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b'
 CONNECTOR = {'host': 'compute1', 'mountpoint': '/dev/vdb'}
 DATA = b'record\n' * 4096
 
@@ -604,3 +606,131 @@ def test_a_retry_is_logged_without_a_traceback(world, admin_context,
     assert 'reconciling' in retry.getMessage()
     assert not any(r.exc_info for r in caplog.records
                    if r.levelname in ('ERROR', 'CRITICAL'))
+
+
+# Attachments of a migrating volume: only the migration changes them, but
+# for Nova connecting the destination while it switches to it.
+
+NOVA = context.RequestContext(user_id='admin', project_id='admin',
+                              roles=['admin', 'member', 'reader'],
+                              service_roles=['service'])
+MEMBER = context.RequestContext(user_id='alice', project_id='demo',
+                                roles=['member', 'reader'])
+
+
+def _refused(call, *args):
+    with pytest.raises(exception.VolumeMigrating) as refused:
+        call(*args)
+    assert refused.value.code == 409
+    return refused.value.message
+
+
+def _member_volume(world, admin_context):
+    """An in-use volume of MEMBER's project."""
+    volume = world.cinder.create(MEMBER, 1, volume_type='fast',
+                                 multiattach=True)
+    attachment = world.cinder.attachment_create(
+        MEMBER, volume.id, SERVER, connector=CONNECTOR)
+    world.cinder.attachment_complete(MEMBER, attachment.id)
+    return db_api.volume_get(admin_context, volume.id)
+
+
+def test_attachments_of_a_migrating_volume_are_refused(world,
+                                                       admin_context):
+    volume = _member_volume(world, admin_context)
+    [src_attachment] = volume.attachments
+    record = world.cinder.migrate_volume(admin_context, volume.id,
+                                         'node1@slow')
+    world.copy.fail = Crash('copy')
+    with pytest.raises(Crash):
+        world.migrator().run(admin_context, record.id)
+    world.copy.fail = None
+    record = db_api.migration_get(admin_context, record.id)
+    cinder = world.cinder
+    for ctxt in (MEMBER, admin_context, NOVA):
+        for volume_id in (volume.id, record.dest_volume_id):
+            message = _refused(cinder.attachment_create, ctxt, volume_id,
+                               OTHER_SERVER)
+            assert record.id in message
+        for attachment_id in (src_attachment.id, record.dst_attachment_id):
+            _refused(cinder.attachment_update, ctxt, attachment_id,
+                     CONNECTOR)
+            _refused(cinder.attachment_complete, ctxt, attachment_id)
+            message = _refused(cinder.attachment_delete, ctxt,
+                               attachment_id)
+            assert record.id in message
+    after = db_api.volume_get(admin_context, volume.id)
+    assert [(a.id, a.attach_status) for a in after.attachments] == [
+        (src_attachment.id, 'attached')]
+
+    # Nova's complete connects the destination: allowed.
+    assert world.migrator().run(admin_context, record.id).step == 'success'
+    moved = db_api.volume_get(admin_context, volume.id)
+    assert [a.id for a in moved.attachments] == [record.dst_attachment_id]
+    # Over: attachments are anybody's again.
+    other = cinder.attachment_create(MEMBER, volume.id, OTHER_SERVER)
+    cinder.attachment_delete(MEMBER, other.id)
+
+
+@pytest.mark.parametrize('ctxt, allowed', [
+    (NOVA, True),
+    (context.RequestContext(user_id='nova', project_id='service',
+                            roles=['service']), True),
+    (MEMBER, False),
+])
+def test_only_nova_connects_the_destination_while_it_switches(
+        world, admin_context, monkeypatch, ctxt, allowed):
+    volume = _member_volume(world, admin_context)
+    record = world.cinder.migrate_volume(admin_context, volume.id,
+                                         'node1@slow')
+    cinder = world.cinder
+    seen = []
+    real = world.compute.complete
+
+    def complete(context, attachment_id, new_attachment_id):
+        migration_row = db_api.migration_get(admin_context, record.id)
+        assert migration_row.step == 'completing'
+        assert migration_row.nova_complete_requested
+        # Never the source attachment, never a delete, never a new one.
+        _refused(cinder.attachment_update, ctxt, attachment_id, CONNECTOR)
+        _refused(cinder.attachment_delete, ctxt, new_attachment_id)
+        _refused(cinder.attachment_create, ctxt,
+                 migration_row.dest_volume_id, OTHER_SERVER)
+        if allowed:
+            seen.append(cinder.attachment_update(ctxt, new_attachment_id,
+                                                 CONNECTOR))
+            cinder.attachment_complete(ctxt, new_attachment_id)
+        else:
+            _refused(cinder.attachment_update, ctxt, new_attachment_id,
+                     CONNECTOR)
+            _refused(cinder.attachment_complete, ctxt, new_attachment_id)
+        return real(context, attachment_id, new_attachment_id)
+
+    monkeypatch.setattr(world.compute, 'complete', complete)
+    assert world.migrator().run(admin_context, record.id).step == 'success'
+    if allowed:
+        assert seen[0].id == db_api.migration_get(
+            admin_context, record.id).dst_attachment_id
+        assert seen[0].connection_info['attachment_id'] == seen[0].id
+
+
+def test_nova_connects_the_destination_while_cinder_falls_back(
+        world, admin_context):
+    """Nova's complete answered 503 (its switch goes on): Cinder rolls
+    back, finds Nova completing and goes back to completing. Nova may
+    connect the destination in between, but not after a failed copy."""
+    volume, attachment_id, record = _died_copying(world, admin_context)
+    record = db_api.migration_get(admin_context, record.id)
+    db_api.migration_move(admin_context, record.id, 'copying',
+                          'rolling_back', error='copy failed')
+    _refused(world.cinder.attachment_update, NOVA,
+             record.dst_attachment_id, CONNECTOR)
+
+    db_api.migration_move(admin_context, record.id, 'rolling_back',
+                          'completing', nova_complete_requested=True)
+    db_api.migration_move(admin_context, record.id, 'completing',
+                          'rolling_back', error='Nova answered 503')
+    world.cinder.attachment_update(NOVA, record.dst_attachment_id, CONNECTOR)
+    world.cinder.attachment_complete(NOVA, record.dst_attachment_id)
+    assert db_api.attachment_get(
+        admin_context, record.dst_attachment_id).attach_status == 'attached'
