@@ -332,13 +332,15 @@ def migration_create(context, volume_id, expected, volume_values, values):
     """Claims the volume for a migration and records the migration.
 
     One transaction: the volume's compare-and-swap on ``expected``, then
-    the check that it has at most one attachment, then the migration row,
+    the check that no earlier migration of it is unfinished and that it
+    has at most one attachment, then the migration row,
     which takes the attachment and its instance. API callers add an
     attachment only in a transaction that swaps the same volume row while
     it is not under migration (attachment_reserve), so an attachment is
     either counted here or refused. Returns None when the volume no
     longer matched ``expected``; raises InvalidVolume (undoing the swap)
-    when it is attached more than once.
+    when it is attached more than once or another migration of it is
+    not over.
     """
     with CONTEXT.writer.using(context) as session:
         # Writing first: see service_heartbeat.
@@ -346,6 +348,14 @@ def migration_create(context, volume_id, expected, volume_values, values):
                 session, models.Volume, {'id': volume_id, 'deleted': False},
                 expected, volume_values):
             return None
+        # The volume stays busy until its last migration is over, its
+        # rollback included, whatever its migration_status says.
+        unfinished = _active_migration(session, volume_id)
+        if unfinished is not None:
+            raise exception.InvalidVolume(
+                reason='volume %s is already being migrated: migration %s '
+                       'is at step %s' % (volume_id, unfinished.id,
+                                          unfinished.step))
         # Locking read: an attachment committed while the swap waited
         # for the volume's row is counted (MySQL's repeatable read would
         # otherwise be free to read an older snapshot).
@@ -426,6 +436,36 @@ def migration_move(context, migration_id, step, next_step, **values):
     with CONTEXT.writer.using(context) as session:
         return _migration_move(session, migration_id, step, next_step,
                                values)
+
+
+def migration_end(context, migration_id, step, next_step, volume_id,
+                  volume_expected, volume_values, **values):
+    """Moves a migration to its last step (``next_step``) and frees its
+    volume, in one transaction.
+
+    The volume's compare-and-swap on ``volume_expected`` sets
+    ``volume_values`` (its migration_status no longer busy) only if the
+    migration was still at ``step``: a migration is never over while its
+    volume looks free, nor the volume free while a migration worker may
+    still act on it. Returns whether the migration moved.
+    """
+    with CONTEXT.writer.using(context) as session:
+        if not _migration_move(session, migration_id, step, next_step,
+                               values):
+            return False
+        db.compare_and_swap(
+            session, models.Volume, {'id': volume_id, 'deleted': False},
+            volume_expected, volume_values)
+        return True
+
+
+def migration_adopt_nova_record(context, migration_id, created_at):
+    """Records ``created_at`` as that of Nova's record of the migration,
+    unless one is recorded already; returns whether it was."""
+    with CONTEXT.writer.using(context) as session:
+        return db.compare_and_swap(
+            session, models.VolumeMigration, {'id': migration_id},
+            {'nova_created_at': None}, {'nova_created_at': created_at})
 
 
 def migration_set_progress(context, migration_id, progress):

@@ -202,6 +202,14 @@ class API:
             raise exception.InvalidVolume(
                 reason='volume %s is already being migrated (migration '
                        'status %s)' % (volume.id, volume.migration_status))
+        unfinished = [m for m in volume.migrations
+                      if m.step not in migration_steps.FINAL]
+        if unfinished:
+            # Its rollback, say, still runs: the volume is not free yet.
+            raise exception.InvalidVolume(
+                reason='volume %s is already being migrated: migration %s '
+                       'is at step %s' % (volume.id, unfinished[0].id,
+                                          unfinished[0].step))
         if volume.status not in _MIGRATABLE:
             raise exception.InvalidVolume(
                 reason='volume %s is %s; only an available or in-use '
@@ -249,12 +257,12 @@ class API:
         except messaging.MessagingException:
             LOG.exception('Could not reach the service of volume %s',
                           volume.id)
-            db_api.migration_move(
+            db_api.migration_end(
                 context, migration.id, migration_steps.STARTING,
-                migration_steps.ERROR, error='volume service unreachable')
-            db_api.volume_compare_and_swap(
-                context, volume.id, {'migration_status': 'starting'},
-                {'migration_status': 'error', 'status': volume.status})
+                migration_steps.ERROR, volume.id,
+                {'migration_status': 'starting'},
+                {'migration_status': 'error', 'status': volume.status},
+                error='volume service unreachable')
             raise volmig_exception.ServiceUnavailable(
                 reason='volume service %s is unreachable'
                        % rpcapi.service_host(volume.host))

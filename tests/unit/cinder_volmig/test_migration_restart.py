@@ -20,6 +20,7 @@ from cinder_volmig.compute import nova
 from cinder_volmig.db import api as db_api
 from cinder_volmig.volume import api as volume_api
 from cinder_volmig.volume import migration
+from cinder_volmig.volume import migration_steps
 from cinder_volmig.volume import rpcapi
 from tests.unit.cinder_volmig import fakes
 from volmig_common import context
@@ -606,6 +607,128 @@ def test_a_retry_is_logged_without_a_traceback(world, admin_context,
     assert 'reconciling' in retry.getMessage()
     assert not any(r.exc_info for r in caplog.records
                    if r.levelname in ('ERROR', 'CRITICAL'))
+
+
+# One migration after another: the volume is busy until the last one is
+# over, and a rollback only ever cancels the Nova migration it started.
+
+def test_volume_stays_busy_until_the_rollback_removed_the_destination(
+        world, admin_context, conf, monkeypatch):
+    volume = _in_use_volume(world, admin_context)
+    [attachment] = volume.attachments
+    attachment_id = attachment.id
+    record = world.cinder.migrate_volume(admin_context, volume.id,
+                                         'node1@slow')
+    world.copy.fail = OSError(errno.EIO, 'Input/output error')
+
+    def unreachable(*args):
+        raise exception.VolumeBackendError(backend='node1@slow',
+                                           reason='unreachable')
+
+    with monkeypatch.context() as patch:
+        patch.setattr(world.rpc, 'delete_migration_destination',
+                      unreachable, raising=False)
+        with pytest.raises(exception.VolumeBackendError):
+            world.migrator().run(admin_context, record.id)
+    world.copy.fail = None
+    # Nova is back on the source, the destination is still there: the
+    # rollback is not over, the volume is not free.
+    assert world.compute.nova.records[attachment_id]['status'] \
+        == contract.CANCELLED
+    _assert_both_kept(admin_context, conf, world, volume, record.id)
+    with pytest.raises(exception.InvalidVolume) as refused:
+        world.cinder.migrate_volume(admin_context, volume.id, 'node1@slow')
+    assert 'already being migrated' in refused.value.message
+    assert db_api.volume_get(admin_context, volume.id).migrations[0].id \
+        == record.id
+
+    assert world.migrator().run(admin_context, record.id).step == 'error'
+    _assert_rolled_back(admin_context, conf, world, volume, record.id)
+    again = world.cinder.migrate_volume(admin_context, volume.id,
+                                        'node1@slow')
+    assert world.migrator().run(admin_context, again.id).step == 'success'
+
+
+@pytest.mark.parametrize('end', ['rollback', 'success'])
+def test_volume_is_freed_with_the_migrations_last_step(
+        world, admin_context, monkeypatch, end):
+    """The last step and the volume's migration_status change in one
+    transaction: a service dying in between leaves the volume busy."""
+    volume = _in_use_volume(world, admin_context)
+    record = world.cinder.migrate_volume(admin_context, volume.id,
+                                         'node1@slow')
+    if end == 'rollback':
+        world.copy.fail = OSError(errno.EIO, 'Input/output error')
+    last_step = {'rollback': 'error', 'success': 'success'}[end]
+    check = migration_steps.check
+
+    def dying(step, next_step):
+        if next_step == last_step:
+            raise Crash('final step')
+        return check(step, next_step)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(migration_steps, 'check', dying)
+        with pytest.raises(Crash):
+            world.migrator().run(admin_context, record.id)
+    world.copy.fail = None
+    assert db_api.volume_get(admin_context, volume.id).migration_status \
+        in ('migrating', 'completing')
+    with pytest.raises(exception.InvalidVolume) as refused:
+        world.cinder.migrate_volume(admin_context, volume.id, 'node1@slow')
+    assert 'already being migrated' in refused.value.message
+
+    assert world.migrator().run(admin_context, record.id).step == last_step
+    assert db_api.volume_get(admin_context, volume.id).migration_status \
+        == last_step
+
+
+def test_rollback_never_cancels_a_newer_nova_migration(world, admin_context,
+                                                       conf):
+    """Nova's show gives the newest record of an attachment: a rollback
+    that finds another migration's record there leaves it alone."""
+    volume, attachment_id, record = _died_copying(world, admin_context)
+    nova = world.compute.nova
+    ours = dict(nova.records[attachment_id])
+    db_api.migration_move(admin_context, record.id, 'copying',
+                          'rolling_back', error='copy failed')
+    # Meanwhile Nova went back to the source and another migration of
+    # the attachment started (someone else's: this one never ended).
+    nova.set_status(attachment_id, contract.CANCELLED)
+    status, newer = nova._start(attachment_id)
+    assert status == 200
+    newer = newer['volume_migration']
+    assert newer['created_at'] != ours['created_at']
+    calls = len(nova.calls)
+
+    assert world.migrator().run(admin_context, record.id).step == 'error'
+    assert 'cancel' not in nova.names()[calls:]
+    assert nova.records[attachment_id]['status'] == contract.STARTED
+    _assert_rolled_back(admin_context, conf, world, volume, record.id)
+
+
+def test_rollback_after_a_lost_start_reply_owns_nova_s_record(
+        world, admin_context, conf, monkeypatch, short_cancel_wait):
+    """Start took effect but its answer was lost: the rollback takes the
+    record it finds then as its own, cancels it, and remembers it."""
+    volume = _in_use_volume(world, admin_context)
+    [src_attachment] = volume.attachments
+    real = world.compute.start
+
+    def lost_reply(*args):
+        real(*args)
+        raise exception.NovaError(reason='connection reset')
+
+    monkeypatch.setattr(world.compute, 'start', lost_reply)
+    record = world.cinder.migrate_volume(admin_context, volume.id,
+                                         'node1@slow')
+    assert world.migrator().run(admin_context, record.id).step == 'error'
+    nova = world.compute.nova
+    assert nova.names().count('cancel') == 1
+    assert nova.records[src_attachment.id]['status'] == contract.CANCELLED
+    assert db_api.migration_get(admin_context, record.id).nova_created_at \
+        == nova.records[src_attachment.id]['created_at']
+    _assert_rolled_back(admin_context, conf, world, volume, record.id)
 
 
 # Attachments of a migrating volume: only the migration changes them, but
