@@ -21,6 +21,15 @@ class InvalidAttachment(exception.Invalid):
     msg_fmt = 'Invalid attachment: %(reason)s'
 
 
+class VolumeMigrating(exception.Conflict):
+    """An attachment change refused while the volume's data moves: a
+    second writer would write where the copy no longer looks."""
+
+    msg_fmt = ('Volume %(volume_id)s is under migration %(migration)s: '
+               'its attachments cannot be %(action)s until the migration '
+               'is over.')
+
+
 class NoValidBackend(exception.Invalid):
     msg_fmt = 'No valid backend was found: %(reason)s'
 

@@ -16,6 +16,9 @@ from volmig_common import db
 
 CONTEXT = db.new_context_manager()
 
+# A volume whose migration_status is one of these is not under migration.
+VOLUME_MIGRATION_IDLE = (None, 'success', 'error')
+
 _configured = []
 
 
@@ -151,6 +154,13 @@ def volume_destroy(context, volume_id):
 
 
 # Attachments
+#
+# The migration flow changes attachments with attachment_create,
+# attachment_compare_and_swap and attachment_destroy. What API callers do
+# goes through attachment_reserve and attachment_change instead: each
+# makes its change in one transaction with a compare-and-swap on the row
+# that says whether the volume is under migration, so that of a migration
+# and an attachment change racing for a volume exactly one wins.
 
 def attachment_create(context, values):
     """Creates an attachment; ``values`` may choose its id."""
@@ -160,6 +170,113 @@ def attachment_create(context, values):
         session.add(attachment)
         session.flush()
     return attachment_get(context, attachment.id)
+
+
+def _migrating(session, volume_id, action):
+    """VolumeMigrating for a volume under migration (as its source or
+    its destination), or VolumeNotFound when it is gone; None when it is
+    not under migration."""
+    volume = session.scalars(sa.select(models.Volume).filter_by(
+        id=volume_id, deleted=False)).first()
+    if volume is None:
+        return exception.VolumeNotFound(volume_id=volume_id)
+    migration = _active_migration(session, volume_id)
+    if migration is not None:
+        return exception.VolumeMigrating(volume_id=volume_id,
+                                         migration=migration.id,
+                                         action=action)
+    if volume.migration_status not in VOLUME_MIGRATION_IDLE:
+        return exception.VolumeMigrating(
+            volume_id=volume_id, action=action,
+            migration='(migration_status %s)' % volume.migration_status)
+    return None
+
+
+def _claim_idle_volume(session, volume_id, action):
+    """Raises VolumeMigrating unless the volume is not under migration;
+    else locks its row until the transaction ends (a migration about to
+    start waits, then sees what this transaction did)."""
+    if not db.compare_and_swap(
+            session, models.Volume, {'id': volume_id, 'deleted': False},
+            {'migration_status': VOLUME_MIGRATION_IDLE},
+            {'updated_at': timeutils.utcnow()}):
+        raise (_migrating(session, volume_id, action)
+               or exception.VolumeNotFound(volume_id=volume_id))
+
+
+def _claim_switching_migration(session, migration_id, attachment_id,
+                               action):
+    """Raises VolumeMigrating unless the migration still lets Nova switch
+    to its destination attachment ``attachment_id``; else locks its row
+    until the transaction ends (a step change of the migration waits)."""
+    if not db.compare_and_swap(
+            session, models.VolumeMigration,
+            {'id': migration_id, 'dst_attachment_id': attachment_id},
+            {'step': migration_steps.NOVA_SWITCHING,
+             'nova_complete_requested': True},
+            {'updated_at': timeutils.utcnow()}):
+        migration = session.get(models.VolumeMigration, migration_id)
+        raise exception.VolumeMigrating(
+            volume_id=migration.dest_volume_id, migration=migration_id,
+            action=action)
+
+
+def attachment_reserve(context, volume_id, expected, volume_values, values):
+    """Creates an attachment for an API caller: the volume's
+    compare-and-swap on ``expected`` and the INSERT are one transaction.
+
+    ``expected`` must want the volume not under migration
+    (VOLUME_MIGRATION_IDLE): migration_create swaps the same row before
+    it counts the attachments. Returns None when the volume no longer
+    matched ``expected``; raises VolumeMigrating when it is under
+    migration.
+    """
+    values = dict({'id': uuidutils.generate_uuid()}, **values)
+    with CONTEXT.writer.using(context) as session:
+        # Writing first: see service_heartbeat.
+        if not db.compare_and_swap(
+                session, models.Volume, {'id': volume_id, 'deleted': False},
+                expected, volume_values):
+            refusal = _migrating(session, volume_id, 'created')
+            if refusal is not None:
+                raise refusal
+            return None
+        session.add(models.VolumeAttachment(deleted=False,
+                                            volume_id=volume_id, **values))
+        session.flush()
+    return attachment_get(context, values['id'])
+
+
+def attachment_change(context, attachment_id, volume_id, expected, values,
+                      action, volume_status=None, migration_id=None):
+    """Changes an attachment for an API caller (``action``: updated,
+    completed, deleted), in one transaction with the check that allows it.
+
+    Without ``migration_id``: its volume ``volume_id`` is not under
+    migration. With it: the attachment is that migration's destination
+    attachment and the migration still lets Nova switch to it
+    (migration_steps.NOVA_SWITCHING, once complete was requested). Raises
+    VolumeMigrating when the check fails. Then the attachment's
+    compare-and-swap on ``expected``, and ``volume_status``, an
+    ``(expected, new)`` status of the volume, if given. Returns whether
+    the attachment (still on ``volume_id``) matched ``expected``.
+    """
+    with CONTEXT.writer.using(context) as session:
+        if migration_id is None:
+            _claim_idle_volume(session, volume_id, action)
+        else:
+            _claim_switching_migration(session, migration_id,
+                                       attachment_id, action)
+        if not db.compare_and_swap(
+                session, models.VolumeAttachment,
+                {'id': attachment_id, 'volume_id': volume_id,
+                 'deleted': False}, expected, values):
+            return False
+        if volume_status is not None:
+            db.compare_and_swap(
+                session, models.Volume, {'id': volume_id, 'deleted': False},
+                {'status': volume_status[0]}, {'status': volume_status[1]})
+        return True
 
 
 def _attachment_query(project_id):
@@ -215,12 +332,15 @@ def migration_create(context, volume_id, expected, volume_values, values):
     """Claims the volume for a migration and records the migration.
 
     One transaction: the volume's compare-and-swap on ``expected``, then
-    the check that it has at most one attachment (attachments are only
-    added to volumes that are not migrating, so none can appear once the
-    swap is made), then the migration row, which takes the attachment and
-    its instance. Returns None when the volume no longer matched
-    ``expected``; raises InvalidVolume (undoing the swap) when it is
-    attached more than once.
+    the check that no earlier migration of it is unfinished and that it
+    has at most one attachment, then the migration row,
+    which takes the attachment and its instance. API callers add an
+    attachment only in a transaction that swaps the same volume row while
+    it is not under migration (attachment_reserve), so an attachment is
+    either counted here or refused. Returns None when the volume no
+    longer matched ``expected``; raises InvalidVolume (undoing the swap)
+    when it is attached more than once or another migration of it is
+    not over.
     """
     with CONTEXT.writer.using(context) as session:
         # Writing first: see service_heartbeat.
@@ -228,9 +348,20 @@ def migration_create(context, volume_id, expected, volume_values, values):
                 session, models.Volume, {'id': volume_id, 'deleted': False},
                 expected, volume_values):
             return None
+        # The volume stays busy until its last migration is over, its
+        # rollback included, whatever its migration_status says.
+        unfinished = _active_migration(session, volume_id)
+        if unfinished is not None:
+            raise exception.InvalidVolume(
+                reason='volume %s is already being migrated: migration %s '
+                       'is at step %s' % (volume_id, unfinished.id,
+                                          unfinished.step))
+        # Locking read: an attachment committed while the swap waited
+        # for the volume's row is counted (MySQL's repeatable read would
+        # otherwise be free to read an older snapshot).
         attachments = list(session.scalars(
             sa.select(models.VolumeAttachment).filter_by(
-                volume_id=volume_id, deleted=False)))
+                volume_id=volume_id, deleted=False).with_for_update()))
         if len(attachments) > 1:
             raise exception.InvalidVolume(
                 reason='volume %s has %d attachments; a volume attached '
@@ -247,6 +378,22 @@ def migration_create(context, volume_id, expected, volume_values, values):
         session.add(migration)
         session.flush()
     return migration_get(context, migration.id)
+
+
+def _active_migration(session, volume_id):
+    return session.scalars(
+        sa.select(models.VolumeMigration).filter(
+            models.VolumeMigration.step.not_in(migration_steps.FINAL),
+            sa.or_(models.VolumeMigration.volume_id == volume_id,
+                   models.VolumeMigration.dest_volume_id == volume_id))
+        .order_by(models.VolumeMigration.created_at.desc())).first()
+
+
+def migration_get_active(context, volume_id):
+    """The unfinished migration whose source or destination is the
+    volume, or None."""
+    with CONTEXT.reader.using(context) as session:
+        return _active_migration(session, volume_id)
 
 
 def migration_get(context, migration_id):
@@ -289,6 +436,36 @@ def migration_move(context, migration_id, step, next_step, **values):
     with CONTEXT.writer.using(context) as session:
         return _migration_move(session, migration_id, step, next_step,
                                values)
+
+
+def migration_end(context, migration_id, step, next_step, volume_id,
+                  volume_expected, volume_values, **values):
+    """Moves a migration to its last step (``next_step``) and frees its
+    volume, in one transaction.
+
+    The volume's compare-and-swap on ``volume_expected`` sets
+    ``volume_values`` (its migration_status no longer busy) only if the
+    migration was still at ``step``: a migration is never over while its
+    volume looks free, nor the volume free while a migration worker may
+    still act on it. Returns whether the migration moved.
+    """
+    with CONTEXT.writer.using(context) as session:
+        if not _migration_move(session, migration_id, step, next_step,
+                               values):
+            return False
+        db.compare_and_swap(
+            session, models.Volume, {'id': volume_id, 'deleted': False},
+            volume_expected, volume_values)
+        return True
+
+
+def migration_adopt_nova_record(context, migration_id, created_at):
+    """Records ``created_at`` as that of Nova's record of the migration,
+    unless one is recorded already; returns whether it was."""
+    with CONTEXT.writer.using(context) as session:
+        return db.compare_and_swap(
+            session, models.VolumeMigration, {'id': migration_id},
+            {'nova_created_at': None}, {'nova_created_at': created_at})
 
 
 def migration_set_progress(context, migration_id, progress):

@@ -134,6 +134,16 @@ class VolumeMigration(Base, TimestampMixin):
     # delete.
     nova_start_requested = sa.Column(sa.Boolean, nullable=False,
                                      default=False)
+    # Set with the move to completing, before Nova's complete is called:
+    # from then on Nova may connect the destination attachment while it
+    # switches to it (migration_steps.NOVA_SWITCHING).
+    nova_complete_requested = sa.Column(sa.Boolean, nullable=False,
+                                        default=False,
+                                        server_default=sa.false())
+    # The created_at of Nova's record of this migration, as Nova gave it
+    # (start's answer): Nova's show answers with the newest record of the
+    # source attachment, which may be another migration's.
+    nova_created_at = sa.Column(sa.String(64))
     step = sa.Column(sa.String(255), nullable=False)
     progress = sa.Column(sa.Integer, nullable=False, default=0)
     copy_method = sa.Column(sa.String(255))

@@ -28,7 +28,7 @@ _DELETABLE = ('available', 'error', 'error_deleting')
 # An admin's force delete also takes volumes stuck on their way.
 _FORCE_DELETABLE = _DELETABLE + ('creating', 'deleting')
 # A migration whose status is one of these no longer holds the volume.
-_MIGRATION_IDLE = (None, 'success', 'error')
+_MIGRATION_IDLE = db_api.VOLUME_MIGRATION_IDLE
 _MIGRATABLE = ('available', 'in-use')
 
 
@@ -39,9 +39,22 @@ def service_is_up(conf, service):
 
 def _project_scope(context):
     # Nova calls with a service-role token of its own project.
-    if context.is_admin or 'service' in (context.roles or []):
+    if _acts_for_nova(context):
         return None
     return context.project_id
+
+
+def _acts_for_nova(context):
+    """Whether the caller may be Nova: the service role, its own or vouched
+    for by a service token, or an admin.
+
+    Admins count because Nova, when it acts for the admin who started a
+    migration (migrating is admin-only), sends that admin's token beside
+    its own service token, and because without Keystone (noauth) every
+    caller is an admin and none has the service role.
+    """
+    roles = set(context.roles or ()) | set(context.service_roles or ())
+    return context.is_admin or 'service' in roles
 
 
 class API:
@@ -189,6 +202,14 @@ class API:
             raise exception.InvalidVolume(
                 reason='volume %s is already being migrated (migration '
                        'status %s)' % (volume.id, volume.migration_status))
+        unfinished = [m for m in volume.migrations
+                      if m.step not in migration_steps.FINAL]
+        if unfinished:
+            # Its rollback, say, still runs: the volume is not free yet.
+            raise exception.InvalidVolume(
+                reason='volume %s is already being migrated: migration %s '
+                       'is at step %s' % (volume.id, unfinished[0].id,
+                                          unfinished[0].step))
         if volume.status not in _MIGRATABLE:
             raise exception.InvalidVolume(
                 reason='volume %s is %s; only an available or in-use '
@@ -236,12 +257,12 @@ class API:
         except messaging.MessagingException:
             LOG.exception('Could not reach the service of volume %s',
                           volume.id)
-            db_api.migration_move(
+            db_api.migration_end(
                 context, migration.id, migration_steps.STARTING,
-                migration_steps.ERROR, error='volume service unreachable')
-            db_api.volume_compare_and_swap(
-                context, volume.id, {'migration_status': 'starting'},
-                {'migration_status': 'error', 'status': volume.status})
+                migration_steps.ERROR, volume.id,
+                {'migration_status': 'starting'},
+                {'migration_status': 'error', 'status': volume.status},
+                error='volume service unreachable')
             raise volmig_exception.ServiceUnavailable(
                 reason='volume service %s is unreachable'
                        % rpcapi.service_host(volume.host))
@@ -249,58 +270,97 @@ class API:
 
     # Attachments (Cinder's 3.27+ flow: create, update, complete, delete)
 
+    #
+    # While a volume is under migration (as its source or as its hidden
+    # ``target:`` destination) its attachments are the migration's: the
+    # migration flow changes them through db_api directly, and an API
+    # caller's create, update, complete or delete is refused (409), but
+    # for one case: Nova, switching to the destination during its
+    # complete, updates the destination attachment with its connector and
+    # completes it. That is allowed to a caller that may be Nova
+    # (_acts_for_nova), for the migration's destination attachment only,
+    # while the migration is at a step of migration_steps.NOVA_SWITCHING
+    # after it asked Nova to complete. Each change is checked again in
+    # the transaction that makes it (db_api.attachment_reserve and
+    # attachment_change), against a migration starting or moving on
+    # meanwhile.
+
+    def _refuse_while_migrating(self, context, volume_id, action):
+        migration = db_api.migration_get_active(context, volume_id)
+        if migration is not None:
+            raise exception.VolumeMigrating(
+                volume_id=volume_id, migration=migration.id, action=action)
+
+    def _switching_migration(self, context, attachment, action):
+        """The migration that lets this caller change ``attachment`` now
+        (see above); None when its volume is not under migration. Raises
+        VolumeMigrating for any other change of a migrating volume's
+        attachment."""
+        migration = db_api.migration_get_active(context,
+                                                attachment.volume_id)
+        if migration is None:
+            return None
+        if (action in ('updated', 'completed')
+                and attachment.id == migration.dst_attachment_id
+                and migration.step in migration_steps.NOVA_SWITCHING
+                and migration.nova_complete_requested
+                and _acts_for_nova(context)):
+            return migration
+        raise exception.VolumeMigrating(volume_id=attachment.volume_id,
+                                        migration=migration.id,
+                                        action=action)
+
     def attachment_create(self, context, volume_id, instance_uuid,
                           connector=None, mode='rw'):
         volume = self.get(context, volume_id)
-        if volume.migration_status not in _MIGRATION_IDLE:
-            raise exception.InvalidVolume(
-                reason='volume %s is being migrated' % volume.id)
+        self._refuse_while_migrating(context, volume.id, 'created')
         # The volume keeps "in-use" while another attachment exists.
         next_status = 'attaching' if connector else 'reserved'
         if volume.status == 'in-use':
             next_status = 'in-use'
-        if (volume.status not in _ATTACHABLE[volume.multiattach]
-                or not db_api.volume_compare_and_swap(
-                    context, volume.id,
-                    {'status': volume.status,
-                     'migration_status': _MIGRATION_IDLE},
-                    {'status': next_status})):
+        attachment = None
+        if volume.status in _ATTACHABLE[volume.multiattach]:
+            # Raises VolumeMigrating when a migration started meanwhile.
+            attachment = db_api.attachment_reserve(
+                context, volume.id,
+                {'status': volume.status,
+                 'migration_status': _MIGRATION_IDLE},
+                {'status': next_status},
+                {'instance_uuid': instance_uuid,
+                 'attach_mode': mode,
+                 'attach_status': 'reserved'})
+        if attachment is None:
             raise exception.InvalidVolume(
                 reason='volume %s is %s and %s; it cannot take another '
                        'attachment' % (
                            volume.id, self.get(context, volume_id).status,
                            'multiattach' if volume.multiattach else
                            'not multiattach'))
-        attachment = db_api.attachment_create(context, {
-            'volume_id': volume.id,
-            'instance_uuid': instance_uuid,
-            'attach_mode': mode,
-            'attach_status': 'reserved',
-        })
         if connector:
-            return self._connect(context, volume, attachment, connector)
+            return self._connect(context, volume, attachment, connector,
+                                 'created')
         return attachment
 
-    def _connect(self, context, volume, attachment, connector):
+    def _connect(self, context, volume, attachment, connector, action,
+                 migration=None):
         connection_info = self._rpc(
             self.rpcapi.initialize_connection, context, volume, connector)
         connection_info.setdefault('data', {})
         connection_info['attachment_id'] = attachment.id
         connection_info['access_mode'] = attachment.attach_mode
-        if not db_api.attachment_compare_and_swap(
-                context, attachment.id,
+        if not db_api.attachment_change(
+                context, attachment.id, volume.id,
                 {'attach_status': ('reserved', 'attaching', 'attached')},
                 {'attach_status': 'attaching'
                  if attachment.attach_status != 'attached' else 'attached',
                  'connector': connector,
                  'connection_info': connection_info,
                  'attached_host': connector.get('host'),
-                 'mountpoint': connector.get('mountpoint')}):
+                 'mountpoint': connector.get('mountpoint')},
+                action, volume_status=('reserved', 'attaching'),
+                migration_id=migration and migration.id):
             raise exception.InvalidAttachment(
                 reason='attachment %s is being deleted' % attachment.id)
-        db_api.volume_compare_and_swap(
-            context, volume.id, {'status': 'reserved'},
-            {'status': 'attaching'})
         return db_api.attachment_get(context, attachment.id)
 
     def _rpc(self, method, context, volume, connector):
@@ -330,44 +390,48 @@ class API:
 
     def attachment_update(self, context, attachment_id, connector):
         attachment = self.attachment_get(context, attachment_id)
+        migration = self._switching_migration(context, attachment,
+                                              'updated')
         volume = db_api.volume_get(context, attachment.volume_id)
         if attachment.attach_status not in ('reserved', 'attaching',
                                             'attached'):
             raise exception.InvalidAttachment(
                 reason='attachment %s is %s' % (attachment.id,
                                                 attachment.attach_status))
-        return self._connect(context, volume, attachment, connector)
+        return self._connect(context, volume, attachment, connector,
+                             'updated', migration)
 
     def attachment_complete(self, context, attachment_id):
         attachment = self.attachment_get(context, attachment_id)
-        if not db_api.attachment_compare_and_swap(
-                context, attachment.id,
+        migration = self._switching_migration(context, attachment,
+                                              'completed')
+        if not db_api.attachment_change(
+                context, attachment.id, attachment.volume_id,
                 {'attach_status': ('attaching', 'attached')},
                 {'attach_status': 'attached',
-                 'attach_time': attachment.attach_time or timeutils.utcnow()}):
+                 'attach_time': attachment.attach_time or timeutils.utcnow()},
+                'completed',
+                volume_status=(('reserved', 'attaching', 'in-use'),
+                               'in-use'),
+                migration_id=migration and migration.id):
             raise exception.InvalidAttachment(
                 reason='attachment %s is %s; only an attachment updated '
                        'with a connector can be completed' % (
                            attachment.id, attachment.attach_status))
-        db_api.volume_compare_and_swap(
-            context, attachment.volume_id,
-            {'status': ('reserved', 'attaching', 'in-use')},
-            {'status': 'in-use'})
 
     def attachment_delete(self, context, attachment_id):
         attachment = self.attachment_get(context, attachment_id)
-        if not db_api.attachment_compare_and_swap(
-                context, attachment.id,
+        self._switching_migration(context, attachment, 'deleted')
+        if not db_api.attachment_change(
+                context, attachment.id, attachment.volume_id,
                 {'attach_status': ('reserved', 'attaching', 'attached',
                                    'error_attaching')},
-                {'attach_status': 'detaching'}):
+                {'attach_status': 'detaching'}, 'deleted',
+                volume_status=(_ATTACHED, 'detaching')):
             raise exception.InvalidAttachment(
                 reason='attachment %s is already being deleted'
                        % attachment.id)
         volume = db_api.volume_get(context, attachment.volume_id)
-        db_api.volume_compare_and_swap(
-            context, volume.id, {'status': _ATTACHED},
-            {'status': 'detaching'})
         if attachment.connector:
             self._rpc(self.rpcapi.terminate_connection, context, volume,
                       attachment.connector)

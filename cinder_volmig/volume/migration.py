@@ -18,6 +18,12 @@ or never had the migration, the source only once complete answered or
 Nova switched (``SOURCE_RELEASED``). Any other answer, or none, keeps
 both volumes: the migration stays at its step (``RetryLater``) and
 ``resume_all`` runs it again later.
+
+The volume's migration_status stays busy until the migration's last step
+(``success`` or ``error``, written with it in one transaction), so a
+second migration of the volume never starts while the first still talks
+to Nova; and Nova's answers are read only from the record the
+migration's own start created (``nova_created_at``).
 """
 
 import threading
@@ -25,6 +31,7 @@ import time
 import types
 
 from oslo_log import log as logging
+from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
 from cinder_volmig import exception
@@ -179,6 +186,22 @@ class Migrator:
                                                       migration.step))
 
     @staticmethod
+    def _end(context, migration, last_step, migration_status, busy,
+             **values):
+        """Moves the migration to ``last_step`` and its volume from
+        ``busy`` to ``migration_status`` together (db_api.migration_end):
+        the volume is free only once nothing of the migration runs."""
+        volume = db_api.volume_get(context, migration.volume_id)
+        if not db_api.migration_end(
+                context, migration.id, migration.step, last_step,
+                migration.volume_id, {'migration_status': busy},
+                {'migration_status': migration_status,
+                 'status': _settled_status(migration, volume)}, **values):
+            raise exception.InvalidVolume(
+                reason='migration %s left step %s' % (migration.id,
+                                                      migration.step))
+
+    @staticmethod
     def _fail(context, migration, failure_step, error):
         reason = str(error) or error.__class__.__name__
         if not db_api.migration_move(context, migration.id, migration.step,
@@ -189,15 +212,44 @@ class Migrator:
     # Nova
 
     def _nova_status(self, context, migration):
-        """The status of Nova's record, None when Nova has none; raises
-        RetryLater when Nova does not answer."""
+        """The status of Nova's record of this migration, None when Nova
+        has none; raises RetryLater when Nova does not answer.
+
+        Nova answers with the newest record of the source attachment. It
+        is this migration's only if it was created when this migration's
+        start was (``nova_created_at``, from start's answer); a newer or
+        older one is another migration's and is left alone: Nova starts
+        another migration of the attachment only once this one ended
+        with the guest on the source, so for this migration Nova has
+        nothing any more (None).
+        """
         try:
-            return self.compute.show(
-                context, migration.src_attachment_id)['status']
+            record = self.compute.show(context, migration.src_attachment_id)
         except exception.NovaNotFound:
             return None
         except exception.NovaError as e:
             raise RetryLater('migration %s: %s' % (migration.id, e))
+        if (migration.nova_created_at is None
+                and record['status'] not in contract.FINAL):
+            # Start's answer never came (lost), or the migration predates
+            # nova_created_at. A record Nova still runs is this one's: its
+            # volume stays busy until it is over, so no other migration
+            # of the attachment started since.
+            db_api.migration_adopt_nova_record(context, migration.id,
+                                               record['created_at'])
+            migration = db_api.migration_get(context, migration.id)
+        if migration.nova_created_at is None:
+            # A finished record that may be older than this migration:
+            # read as before nova_created_at existed.
+            return record['status']
+        if not _same_instant(record['created_at'], migration.nova_created_at):
+            LOG.warning('Migration %s: Nova\'s migration of attachment %s '
+                        'created at %s is not this one (created at %s); '
+                        'left alone', migration.id,
+                        migration.src_attachment_id, record['created_at'],
+                        migration.nova_created_at)
+            return None
+        return record['status']
 
     def _wait_while_cancelling(self, context, migration):
         """Nova's status once it is no longer cancelling, or after
@@ -273,10 +325,11 @@ class Migrator:
     def _suspend_writes(self, context, migration):
         try:
             # Repeating start on a started migration is safe (contract).
-            self.compute.start(context, migration.src_attachment_id)
+            record = self.compute.start(context, migration.src_attachment_id)
         except exception.NovaConflict as e:
             raise RollBack(e.message)
-        self._move(context, migration, steps.COPYING)
+        self._move(context, migration, steps.COPYING,
+                   nova_created_at=record['created_at'])
 
     def _copy(self, context, migration):
         if migration.nova_start_requested:
@@ -312,7 +365,7 @@ class Migrator:
                  migration.volume_id, result.bytes_copied, result.seconds,
                  result.method)
         self._move(context, migration, steps.COMPLETING, progress=100,
-                   copy_method=result.method)
+                   copy_method=result.method, nova_complete_requested=True)
 
     def _complete(self, context, migration):
         if migration.nova_start_requested:
@@ -352,12 +405,8 @@ class Migrator:
 
     def _delete_source(self, context, migration):
         self.manager.driver.delete_volume(_source_data(migration))
-        volume = db_api.volume_get(context, migration.volume_id)
-        db_api.volume_compare_and_swap(
-            context, migration.volume_id, {'migration_status': 'completing'},
-            {'migration_status': 'success',
-             'status': _settled_status(migration, volume)})
-        self._move(context, migration, steps.SUCCESS, progress=100)
+        self._end(context, migration, steps.SUCCESS, 'success',
+                  ('completing',), progress=100)
         LOG.info('Volume %s now lives on %s', migration.volume_id,
                  migration.dest_host)
 
@@ -388,26 +437,18 @@ class Migrator:
                                  % (migration.id, status))
         try:
             self._remove_destination(context, migration)
-        except Exception:
-            # The volume is safe whatever happens to the destination:
-            # it ends in error now, its destination goes on a retry.
+        except Exception as e:
+            # The volume is safe, but stays busy until a retry removed
+            # its destination: a migration that started meanwhile could
+            # be cancelled in Nova by this one.
             LOG.exception('Migration %s: removing the destination failed',
                           migration.id)
-            removed = False
-        else:
-            removed = True
-        volume = db_api.volume_get(context, migration.volume_id)
-        db_api.volume_compare_and_swap(
-            context, migration.volume_id,
-            {'migration_status': ('starting', 'migrating', 'completing')},
-            {'migration_status': 'error',
-             'status': _settled_status(migration, volume)})
-        if not removed:
             raise exception.VolumeBackendError(
                 backend=migration.dest_host,
                 reason='destination %s not removed yet'
-                       % migration.dest_volume_id)
-        self._move(context, migration, steps.ERROR)
+                       % migration.dest_volume_id) from e
+        self._end(context, migration, steps.ERROR, 'error',
+                  ('starting', 'migrating', 'completing'))
         LOG.warning('Migration %s of volume %s ended in error: %s',
                     migration.id, migration.volume_id, migration.error)
 
@@ -463,6 +504,16 @@ def _source_data(migration):
     says after the swap."""
     return types.SimpleNamespace(id=migration.volume_id,
                                  name_id=migration.source_name_id)
+
+
+def _same_instant(nova_time, recorded):
+    """Whether two of Nova's timestamps name the same instant."""
+    try:
+        return (timeutils.normalize_time(timeutils.parse_isotime(nova_time))
+                == timeutils.normalize_time(
+                    timeutils.parse_isotime(recorded)))
+    except (TypeError, ValueError):
+        return nova_time == recorded
 
 
 def _settled_status(migration, volume):

@@ -58,6 +58,15 @@ TABLE = {
     ERROR: Step((), None),
 }
 
+# The steps at which Nova may be switching to the destination, once the
+# migration asked it to complete (nova_complete_requested): completing,
+# and the rolling back a failed complete call leads to (Nova's 503 while
+# its switch goes on), which goes back to completing when Nova says it
+# is completing. Nova may update and complete the destination attachment
+# at these steps only; at any other, an attachment of a migrating volume
+# is the migration's alone.
+NOVA_SWITCHING = (COMPLETING, ROLLING_BACK)
+
 STEPS = tuple(TABLE)
 FINAL = frozenset(step for step, row in TABLE.items() if not row.successors)
 PAST_RETURN = frozenset(step for step, row in TABLE.items()

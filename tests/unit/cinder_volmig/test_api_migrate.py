@@ -330,6 +330,43 @@ def test_copy_failure_cancels_in_nova(api, conf, nova, fake_copy):
         'status'] == 'in-use'
 
 
+def test_attachments_of_a_migrating_volume_answer_409(api, nova, fake_copy,
+                                                     admin_context):
+    """No second writer while the data moves: creating, updating,
+    completing or deleting an attachment of the volume or of its hidden
+    destination is a 409 naming the migration, until it is over."""
+    fake_copy.gate = threading.Event()
+    volume = _volume_on(api, 'fast', multiattach=True)
+    src_attachment = _attach(api, volume['id'])
+    _migrate(api, volume['id'], {'host': 'node1@slow'})
+    deadline = time.monotonic() + 10
+    while not fake_copy.calls:
+        assert time.monotonic() < deadline, 'the copy never started'
+        time.sleep(0.02)
+    [record] = db_api.volume_get(admin_context, volume['id']).migrations
+    fragment = 'migration %s' % record.id
+    for volume_id in (volume['id'], record.dest_volume_id):
+        assert_error(api.post_json(url('/attachments'), {'attachment': {
+            'volume_uuid': volume_id, 'instance_uuid': OTHER_SERVER}},
+            headers=V_ATTACH, expect_errors=True), 409, fragment)
+    for attachment_id in (src_attachment, record.dst_attachment_id):
+        path = url('/attachments/%s' % attachment_id)
+        assert_error(api.put_json(path, {'attachment': {
+            'connector': CONNECTOR}}, headers=V_ATTACH,
+            expect_errors=True), 409, fragment)
+        assert_error(api.post_json(path + '/action', {'os-complete': None},
+                                   headers=V_ATTACH, expect_errors=True),
+                     409, fragment)
+        assert_error(api.delete(path, headers=V_ATTACH, expect_errors=True),
+                     409, fragment)
+    fake_copy.gate.set()
+    moved = _wait_for_migration(api, volume['id'], 'success')
+    # Nova connected the destination during its complete.
+    assert [a['attachment_id'] for a in moved['attachments']] == [
+        record.dst_attachment_id]
+    _attach(api, volume['id'], server=OTHER_SERVER)
+
+
 # Refusals: each a 400 with a JSON error, the volume untouched.
 
 def test_refuses_a_second_migration_while_one_runs(api, fake_copy):

@@ -20,11 +20,14 @@ from cinder_volmig.compute import nova
 from cinder_volmig.db import api as db_api
 from cinder_volmig.volume import api as volume_api
 from cinder_volmig.volume import migration
+from cinder_volmig.volume import migration_steps
 from cinder_volmig.volume import rpcapi
 from tests.unit.cinder_volmig import fakes
+from volmig_common import context
 from volmig_common import migration_contract as contract
 
 SERVER = '6d3a1b2c-8f4e-4a5b-9c6d-7e8f9a0b1c2d'
+OTHER_SERVER = '1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b'
 CONNECTOR = {'host': 'compute1', 'mountpoint': '/dev/vdb'}
 DATA = b'record\n' * 4096
 
@@ -604,3 +607,253 @@ def test_a_retry_is_logged_without_a_traceback(world, admin_context,
     assert 'reconciling' in retry.getMessage()
     assert not any(r.exc_info for r in caplog.records
                    if r.levelname in ('ERROR', 'CRITICAL'))
+
+
+# One migration after another: the volume is busy until the last one is
+# over, and a rollback only ever cancels the Nova migration it started.
+
+def test_volume_stays_busy_until_the_rollback_removed_the_destination(
+        world, admin_context, conf, monkeypatch):
+    volume = _in_use_volume(world, admin_context)
+    [attachment] = volume.attachments
+    attachment_id = attachment.id
+    record = world.cinder.migrate_volume(admin_context, volume.id,
+                                         'node1@slow')
+    world.copy.fail = OSError(errno.EIO, 'Input/output error')
+
+    def unreachable(*args):
+        raise exception.VolumeBackendError(backend='node1@slow',
+                                           reason='unreachable')
+
+    with monkeypatch.context() as patch:
+        patch.setattr(world.rpc, 'delete_migration_destination',
+                      unreachable, raising=False)
+        with pytest.raises(exception.VolumeBackendError):
+            world.migrator().run(admin_context, record.id)
+    world.copy.fail = None
+    # Nova is back on the source, the destination is still there: the
+    # rollback is not over, the volume is not free.
+    assert world.compute.nova.records[attachment_id]['status'] \
+        == contract.CANCELLED
+    _assert_both_kept(admin_context, conf, world, volume, record.id)
+    with pytest.raises(exception.InvalidVolume) as refused:
+        world.cinder.migrate_volume(admin_context, volume.id, 'node1@slow')
+    assert 'already being migrated' in refused.value.message
+    assert db_api.volume_get(admin_context, volume.id).migrations[0].id \
+        == record.id
+
+    assert world.migrator().run(admin_context, record.id).step == 'error'
+    _assert_rolled_back(admin_context, conf, world, volume, record.id)
+    again = world.cinder.migrate_volume(admin_context, volume.id,
+                                        'node1@slow')
+    assert world.migrator().run(admin_context, again.id).step == 'success'
+
+
+@pytest.mark.parametrize('end', ['rollback', 'success'])
+def test_volume_is_freed_with_the_migrations_last_step(
+        world, admin_context, monkeypatch, end):
+    """The last step and the volume's migration_status change in one
+    transaction: a service dying in between leaves the volume busy."""
+    volume = _in_use_volume(world, admin_context)
+    record = world.cinder.migrate_volume(admin_context, volume.id,
+                                         'node1@slow')
+    if end == 'rollback':
+        world.copy.fail = OSError(errno.EIO, 'Input/output error')
+    last_step = {'rollback': 'error', 'success': 'success'}[end]
+    check = migration_steps.check
+
+    def dying(step, next_step):
+        if next_step == last_step:
+            raise Crash('final step')
+        return check(step, next_step)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(migration_steps, 'check', dying)
+        with pytest.raises(Crash):
+            world.migrator().run(admin_context, record.id)
+    world.copy.fail = None
+    assert db_api.volume_get(admin_context, volume.id).migration_status \
+        in ('migrating', 'completing')
+    with pytest.raises(exception.InvalidVolume) as refused:
+        world.cinder.migrate_volume(admin_context, volume.id, 'node1@slow')
+    assert 'already being migrated' in refused.value.message
+
+    assert world.migrator().run(admin_context, record.id).step == last_step
+    assert db_api.volume_get(admin_context, volume.id).migration_status \
+        == last_step
+
+
+def test_rollback_never_cancels_a_newer_nova_migration(world, admin_context,
+                                                       conf):
+    """Nova's show gives the newest record of an attachment: a rollback
+    that finds another migration's record there leaves it alone."""
+    volume, attachment_id, record = _died_copying(world, admin_context)
+    nova = world.compute.nova
+    ours = dict(nova.records[attachment_id])
+    db_api.migration_move(admin_context, record.id, 'copying',
+                          'rolling_back', error='copy failed')
+    # Meanwhile Nova went back to the source and another migration of
+    # the attachment started (someone else's: this one never ended).
+    nova.set_status(attachment_id, contract.CANCELLED)
+    status, newer = nova._start(attachment_id)
+    assert status == 200
+    newer = newer['volume_migration']
+    assert newer['created_at'] != ours['created_at']
+    calls = len(nova.calls)
+
+    assert world.migrator().run(admin_context, record.id).step == 'error'
+    assert 'cancel' not in nova.names()[calls:]
+    assert nova.records[attachment_id]['status'] == contract.STARTED
+    _assert_rolled_back(admin_context, conf, world, volume, record.id)
+
+
+def test_rollback_after_a_lost_start_reply_owns_nova_s_record(
+        world, admin_context, conf, monkeypatch, short_cancel_wait):
+    """Start took effect but its answer was lost: the rollback takes the
+    record it finds then as its own, cancels it, and remembers it."""
+    volume = _in_use_volume(world, admin_context)
+    [src_attachment] = volume.attachments
+    real = world.compute.start
+
+    def lost_reply(*args):
+        real(*args)
+        raise exception.NovaError(reason='connection reset')
+
+    monkeypatch.setattr(world.compute, 'start', lost_reply)
+    record = world.cinder.migrate_volume(admin_context, volume.id,
+                                         'node1@slow')
+    assert world.migrator().run(admin_context, record.id).step == 'error'
+    nova = world.compute.nova
+    assert nova.names().count('cancel') == 1
+    assert nova.records[src_attachment.id]['status'] == contract.CANCELLED
+    assert db_api.migration_get(admin_context, record.id).nova_created_at \
+        == nova.records[src_attachment.id]['created_at']
+    _assert_rolled_back(admin_context, conf, world, volume, record.id)
+
+
+# Attachments of a migrating volume: only the migration changes them, but
+# for Nova connecting the destination while it switches to it.
+
+NOVA = context.RequestContext(user_id='admin', project_id='admin',
+                              roles=['admin', 'member', 'reader'],
+                              service_roles=['service'])
+MEMBER = context.RequestContext(user_id='alice', project_id='demo',
+                                roles=['member', 'reader'])
+
+
+def _refused(call, *args):
+    with pytest.raises(exception.VolumeMigrating) as refused:
+        call(*args)
+    assert refused.value.code == 409
+    return refused.value.message
+
+
+def _member_volume(world, admin_context):
+    """An in-use volume of MEMBER's project."""
+    volume = world.cinder.create(MEMBER, 1, volume_type='fast',
+                                 multiattach=True)
+    attachment = world.cinder.attachment_create(
+        MEMBER, volume.id, SERVER, connector=CONNECTOR)
+    world.cinder.attachment_complete(MEMBER, attachment.id)
+    return db_api.volume_get(admin_context, volume.id)
+
+
+def test_attachments_of_a_migrating_volume_are_refused(world,
+                                                       admin_context):
+    volume = _member_volume(world, admin_context)
+    [src_attachment] = volume.attachments
+    record = world.cinder.migrate_volume(admin_context, volume.id,
+                                         'node1@slow')
+    world.copy.fail = Crash('copy')
+    with pytest.raises(Crash):
+        world.migrator().run(admin_context, record.id)
+    world.copy.fail = None
+    record = db_api.migration_get(admin_context, record.id)
+    cinder = world.cinder
+    for ctxt in (MEMBER, admin_context, NOVA):
+        for volume_id in (volume.id, record.dest_volume_id):
+            message = _refused(cinder.attachment_create, ctxt, volume_id,
+                               OTHER_SERVER)
+            assert record.id in message
+        for attachment_id in (src_attachment.id, record.dst_attachment_id):
+            _refused(cinder.attachment_update, ctxt, attachment_id,
+                     CONNECTOR)
+            _refused(cinder.attachment_complete, ctxt, attachment_id)
+            message = _refused(cinder.attachment_delete, ctxt,
+                               attachment_id)
+            assert record.id in message
+    after = db_api.volume_get(admin_context, volume.id)
+    assert [(a.id, a.attach_status) for a in after.attachments] == [
+        (src_attachment.id, 'attached')]
+
+    # Nova's complete connects the destination: allowed.
+    assert world.migrator().run(admin_context, record.id).step == 'success'
+    moved = db_api.volume_get(admin_context, volume.id)
+    assert [a.id for a in moved.attachments] == [record.dst_attachment_id]
+    # Over: attachments are anybody's again.
+    other = cinder.attachment_create(MEMBER, volume.id, OTHER_SERVER)
+    cinder.attachment_delete(MEMBER, other.id)
+
+
+@pytest.mark.parametrize('ctxt, allowed', [
+    (NOVA, True),
+    (context.RequestContext(user_id='nova', project_id='service',
+                            roles=['service']), True),
+    (MEMBER, False),
+])
+def test_only_nova_connects_the_destination_while_it_switches(
+        world, admin_context, monkeypatch, ctxt, allowed):
+    volume = _member_volume(world, admin_context)
+    record = world.cinder.migrate_volume(admin_context, volume.id,
+                                         'node1@slow')
+    cinder = world.cinder
+    seen = []
+    real = world.compute.complete
+
+    def complete(context, attachment_id, new_attachment_id):
+        migration_row = db_api.migration_get(admin_context, record.id)
+        assert migration_row.step == 'completing'
+        assert migration_row.nova_complete_requested
+        # Never the source attachment, never a delete, never a new one.
+        _refused(cinder.attachment_update, ctxt, attachment_id, CONNECTOR)
+        _refused(cinder.attachment_delete, ctxt, new_attachment_id)
+        _refused(cinder.attachment_create, ctxt,
+                 migration_row.dest_volume_id, OTHER_SERVER)
+        if allowed:
+            seen.append(cinder.attachment_update(ctxt, new_attachment_id,
+                                                 CONNECTOR))
+            cinder.attachment_complete(ctxt, new_attachment_id)
+        else:
+            _refused(cinder.attachment_update, ctxt, new_attachment_id,
+                     CONNECTOR)
+            _refused(cinder.attachment_complete, ctxt, new_attachment_id)
+        return real(context, attachment_id, new_attachment_id)
+
+    monkeypatch.setattr(world.compute, 'complete', complete)
+    assert world.migrator().run(admin_context, record.id).step == 'success'
+    if allowed:
+        assert seen[0].id == db_api.migration_get(
+            admin_context, record.id).dst_attachment_id
+        assert seen[0].connection_info['attachment_id'] == seen[0].id
+
+
+def test_nova_connects_the_destination_while_cinder_falls_back(
+        world, admin_context):
+    """Nova's complete answered 503 (its switch goes on): Cinder rolls
+    back, finds Nova completing and goes back to completing. Nova may
+    connect the destination in between, but not after a failed copy."""
+    volume, attachment_id, record = _died_copying(world, admin_context)
+    record = db_api.migration_get(admin_context, record.id)
+    db_api.migration_move(admin_context, record.id, 'copying',
+                          'rolling_back', error='copy failed')
+    _refused(world.cinder.attachment_update, NOVA,
+             record.dst_attachment_id, CONNECTOR)
+
+    db_api.migration_move(admin_context, record.id, 'rolling_back',
+                          'completing', nova_complete_requested=True)
+    db_api.migration_move(admin_context, record.id, 'completing',
+                          'rolling_back', error='Nova answered 503')
+    world.cinder.attachment_update(NOVA, record.dst_attachment_id, CONNECTOR)
+    world.cinder.attachment_complete(NOVA, record.dst_attachment_id)
+    assert db_api.attachment_get(
+        admin_context, record.dst_attachment_id).attach_status == 'attached'
