@@ -38,15 +38,14 @@ def pytest_collection_modifyitems(items):
 
 class GuestCensus:
     """What the run cost in guests: the most alive at once on the machine
-    (sampled), and the volmig domains that appeared during the run and
-    are still defined at its end (exact when nothing else on the machine
-    boots volmig guests meanwhile, as in CI)."""
+    (sampled), and the domains the run left behind: those still defined
+    at its end that name a file under its temporary directory (each
+    xdist worker's is a subdirectory of the controller's)."""
 
-    def __init__(self):
+    def __init__(self, config):
+        self._config = config
         self.peak = 0
         self.left = []
-        self._libvirt = shutil.which('virsh') is not None
-        self._before = guests.domains() if self._libvirt else set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -58,8 +57,10 @@ class GuestCensus:
     def finish(self):
         self._stop.set()
         self._thread.join()
-        if self._libvirt:
-            self.left = sorted(guests.domains() - self._before)
+        if shutil.which('virsh'):
+            basetemp = str(self._config._tmp_path_factory.getbasetemp())
+            self.left = sorted(name for name in guests.domains()
+                               if basetemp in guests.definition(name))
 
 
 _census = pytest.StashKey[GuestCensus]()
@@ -68,7 +69,7 @@ _census = pytest.StashKey[GuestCensus]()
 def pytest_configure(config):
     # Once per run: in the controller of a parallel run, not its workers.
     if not hasattr(config, 'workerinput'):
-        config.stash[_census] = GuestCensus()
+        config.stash[_census] = GuestCensus(config)
 
 
 def pytest_sessionfinish(session):

@@ -73,3 +73,9 @@ def domains():
                             capture_output=True, text=True)
     return {name for name in result.stdout.split()
             if name.startswith('volmig-')}
+
+
+def definition(name):
+    """A domain's persistent definition ('' once it is gone)."""
+    return subprocess.run(['virsh', 'dumpxml', '--inactive', name],
+                          capture_output=True, text=True).stdout
