@@ -25,15 +25,40 @@ def report(request):
         (MEASUREMENT, line))
 
 
+def _work_unit(item):
+    """What one pytest-xdist worker runs together (--dist loadgroup): a
+    whole test file, where a functional file's tests share a deployment,
+    unless the file says that its tests are independent (``SPREAD =
+    True``): those spread over the workers."""
+    module = getattr(item, 'module', None)
+    if module is None or getattr(module, 'SPREAD', False):
+        return item.nodeid
+    return module.__name__
+
+
 def pytest_collection_modifyitems(items):
-    """Runs each test file in one pytest-xdist worker (--dist loadgroup),
-    where a functional file's tests share a deployment, unless the file
-    says that its tests are independent (``SPREAD = True``): those spread
-    over the workers, each worker starting the file's deployment."""
+    """Groups each work unit, and orders the units so that those without
+    guests (the unit tests, mostly waiting on threads) are spread evenly
+    among those with: the workers a guest slot leaves idle take them
+    instead of queueing them all at the end."""
+    units = {}
     for item in items:
-        module = getattr(item, 'module', None)
-        if module is not None and not getattr(module, 'SPREAD', False):
-            item.add_marker(pytest.mark.xdist_group(module.__name__))
+        unit = _work_unit(item)
+        if unit != item.nodeid:
+            item.add_marker(pytest.mark.xdist_group(unit))
+        units.setdefault(unit, []).append(item)
+    functional = [u for u, its in units.items()
+                  if its[0].nodeid.startswith('tests/functional/')]
+    other = [u for u in units if u not in set(functional)]
+    order = []
+    for index, unit in enumerate(functional):
+        order.append(unit)
+        share = other[index * len(other) // len(functional):
+                      (index + 1) * len(other) // len(functional)]
+        order.extend(share)
+    if not functional:
+        order = other
+    items[:] = [item for unit in order for item in units[unit]]
 
 
 class GuestCensus:

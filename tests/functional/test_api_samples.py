@@ -9,11 +9,11 @@ from the live answers instead.
 
 import json
 import os
-import shutil
 
 import pytest
 
 from tests.functional import deployment as deployment_mod
+from tests.functional import volumes
 
 SAMPLES = os.path.join(deployment_mod.REPO, 'doc', 'api-samples')
 WRITE = os.environ.get('VOLMIG_WRITE_SAMPLES') == '1'
@@ -98,7 +98,7 @@ def test_volume_migrations(deployment, guest):
            d.compute.get('/os-volume-migrations/%s' % g['attachment'],
                          version=version), 200)
 
-    shutil.copyfile(g['source'], g['destination'])
+    volumes.copy_data(g['source'], g['destination'])
     body = _request(base + 'volume-migration-complete-req.json',
                     new_attachment_id=g['new_attachment'])
     _check(base + 'volume-migration-complete-resp.json',

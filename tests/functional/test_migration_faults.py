@@ -158,8 +158,7 @@ def _nova_driven(d, s, fault, phase, end):
     assert response.status_code == 200, response.text
     d.wait_acks(s.server, BLOCKS_FOR_A_SLOW_COMMIT
                 if phase in ('commit', 'cancel-commit') else 100)
-    with open(s.source, 'rb') as src, open(s.destination, 'r+b') as dst:
-        dst.write(src.read())
+    volumes.copy_data(s.source, s.destination)
     overlay = d.disk_source(s.server)
     if phase == 'started':
         strike(d, s.server, fault)

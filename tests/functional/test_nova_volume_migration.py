@@ -6,7 +6,6 @@ calls complete or cancel, while the test guest writes acknowledged records
 throughout.
 """
 
-import shutil
 import time
 
 import pytest
@@ -14,11 +13,6 @@ import pytest
 from tests.functional import deployment as deployment_mod
 from tests.functional import guest_records
 from tests.functional import volumes
-
-
-def _copy(source, destination):
-    """Cinder's copy, as plainly as possible (not what is tested here)."""
-    shutil.copyfile(source, destination)
 
 
 class Scenario(deployment_mod.WritingGuest):
@@ -59,7 +53,7 @@ def test_live_start_copy_complete(deployment, report):
         assert s.task_state() == 'migrating_volume'
 
         source_digest = volumes.digest(s.source)
-        _copy(s.source, s.destination)
+        volumes.copy_data(s.source, s.destination)
         deployment.wait_acks(s.server, 200)  # into the overlay
         assert volumes.digest(s.source) == source_digest
 
@@ -133,7 +127,7 @@ def test_offline_migration_then_boot_from_destination(deployment):
     response = deployment.compute.post('/servers/%s/action' % s.server,
                                        {'os-start': None})
     assert response.status_code == 409, response.text
-    _copy(s.source, s.destination)
+    volumes.copy_data(s.source, s.destination)
     response = deployment.complete_migration(s.attachment, s.new_attachment)
     assert response.status_code == 200, response.text
     deployment.wait_migration(s.attachment, 'completed')
@@ -215,7 +209,7 @@ def test_retries_do_nothing_twice(deployment):
     assert deployment.disk_source(s.server) == overlay
     assert len(deployment.overlays()) == 1
 
-    _copy(s.source, s.destination)
+    volumes.copy_data(s.source, s.destination)
     done = deployment.complete_migration(s.attachment, s.new_attachment)
     assert done.status_code == 200, done.text
     again = deployment.complete_migration(s.attachment, s.new_attachment)
@@ -242,7 +236,7 @@ def test_kill_right_after_start(deployment):
     deployment.restart()
     assert deployment.migration(s.attachment)['status'] == 'started'
     deployment.wait_acks(s.server, 100)
-    _copy(s.source, s.destination)
+    volumes.copy_data(s.source, s.destination)
     response = deployment.complete_migration(s.attachment, s.new_attachment)
     assert response.status_code == 200, response.text
     deployment.wait_migration(s.attachment, 'completed')
@@ -254,7 +248,7 @@ def test_kill_right_after_start(deployment):
 def test_kill_during_the_final_commit(deployment):
     s = Scenario(deployment, 'kill-commit')
     assert deployment.start_migration(s.attachment).status_code == 200
-    _copy(s.source, s.destination)
+    volumes.copy_data(s.source, s.destination)
     # Enough distinct blocks in the overlay for a commit that lasts.
     deployment.wait_acks(s.server, 1100)
     response = deployment.complete_migration(s.attachment, s.new_attachment)

@@ -7,7 +7,6 @@ on a real attached volume of a writing test guest; ``watch`` follows a
 
 import json
 import re
-import shutil
 
 import pytest
 
@@ -54,7 +53,7 @@ def test_start_complete_then_start_cancel(deployment):
         (attachment, 'started')]
     # Cinder's copy, as plainly as possible: the source no longer
     # changes once start returned.
-    shutil.copyfile(g.path, destination_path)
+    volumes.copy_data(g.path, destination_path)
     d.wait_acks(server, 50)
 
     record = _osc_json(d, 'complete', attachment,
