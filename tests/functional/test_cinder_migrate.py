@@ -152,28 +152,6 @@ def test_detached_volume_byte_for_byte_and_progress(deployment):
     assert any(0 < p < 100 for p in seen if p is not None), seen
 
 
-def test_kill_mid_copy(deployment):
-    d = deployment
-    g = deployment_mod.WritingGuest(d, 'migrate-kill', backend='backend2')
-    # Data past the guest's 4 MiB of records makes the copy last.
-    volumes.fill(g.path, 40, start=8)
-    d.cinder_cli('migrate', g.volume['id'], d.volume_host('backend1'))
-    deployment_mod.wait_for(
-        lambda: 0 < (volumes.volume_at(d, g.volume['id'])['migration_progress']
-                     or 0) < 100, 120, 'the copy to be under way',
-        interval=0.05)
-    d.kill()
-    d.restart()
-    volume = volumes.wait_migrated(d, g.volume['id'], timeout=300)
-    assert volume['migration_status'] in ('success', 'error'), volume
-    assert volume['status'] == 'in-use'
-    final = d.volume_path(volume)
-    d.wait_disk_source(g.server, final)
-    d.wait_acks(g.server, 100)
-    g.detach_and_verify(final)
-
-
-
 def test_nova_refusal_leaves_the_volume_unchanged(no_live_deployment):
     d = no_live_deployment
     g = deployment_mod.WritingGuest(d, 'migrate-refused', 'backend1')

@@ -11,7 +11,10 @@ Faults: ``destroy`` (``virsh destroy``: what a host losing power does to
 the guest), ``poweroff`` (the guest powers itself off: the ACPI power
 button), ``qemu-kill`` (SIGKILL of QEMU), ``host-reboot`` (kill -9 of the
 services, the domain destroyed, the services started again),
-``libvirtd-restart`` (libvirtd stops and starts; guests keep running);
+``libvirtd-restart`` (libvirtd stops and starts; guests keep running),
+``services-kill`` (kill -9 of the services, cinder-volmig-volume among
+them: the embedded default runs them in one process; the guest keeps
+running);
 and, in its own test, the overlays' filesystem filling up (QEMU pauses the
 guest; cancel frees the room and resumes it).
 
@@ -23,9 +26,12 @@ background commit into the destination runs, slowed to 1 MiB/s),
 Cells that do not exist, and why:
 - ``libvirtd-restart`` at ``started`` or ``copy``: nothing of libvirt runs
   then; the guest keeps writing to its overlay.
-- ``host-reboot`` at ``copy``: the services die with the host, which
-  ``test_cinder_migrate.test_kill_mid_copy`` covers for the services; the
-  guest's side is ``destroy`` at ``copy``.
+- ``host-reboot`` at ``copy``: it is ``services-kill`` and ``destroy`` at
+  ``copy`` at once; each has its cell.
+- ``services-kill`` at ``started``, ``commit`` and ``cancel-commit``:
+  ``test_nova_volume_migration.py`` kills the services there.
+- an RPC reply later than its timeout needs the services in separate
+  processes: ``test_distributed.py::test_start_reply_late_rolls_back``.
 - the switch of ``complete``: it moves only the overlay's few MiB and
   lasts well under a second; a fault there cannot be aimed at. Its
   outcomes (switched or not) are those of the cells just before and after.
@@ -57,6 +63,7 @@ MATRIX = [
     ('host-reboot', 'started', 'complete'),
     ('host-reboot', 'commit', 'complete'),
     ('libvirtd-restart', 'commit', 'complete'),
+    ('services-kill', 'copy', 'cinder-migrate'),
 ]
 # Enough distinct 4 KiB blocks in an overlay for a commit at 1 MiB/s to
 # last a few seconds.
@@ -116,6 +123,10 @@ def strike(d, server_id, fault):
         return
     elif fault == 'libvirtd-restart':
         _restart_libvirtd()
+        return
+    elif fault == 'services-kill':
+        d.kill()
+        d.restart()
         return
     deployment_mod.wait_for(lambda: _shut_off(server_id), 60,
                             'the guest to stop')
