@@ -36,6 +36,8 @@ def _work_unit(item):
     return module.__name__
 
 
+# Before pytest-xdist's own hook, which reads the groups.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """Groups each work unit, and orders the units so that those without
     guests (the unit tests, mostly waiting on threads) are spread evenly
