@@ -220,6 +220,55 @@ def test_start_refused_without_live_migration(world, conf):
     assert w2.start() == OFFLINE
 
 
+def _free_mib(conf):
+    stat = os.statvfs(conf.libvirt.volume_migration_overlays_path)
+    return stat.f_bavail * stat.f_frsize >> 20
+
+
+def test_start_refused_without_the_overlays_reserve(world, conf):
+    w = world()
+    conf.set_override('volume_migration_overlays_reserve',
+                      _free_mib(conf) + 1024, group='libvirt')
+    with pytest.raises(exception.VolumeMigrationNoSpace) as raised:
+        w.start()
+    assert raised.value.code == 409
+    assert [call for call in w.host.calls if call[0] != 'unlink'] == []
+    assert not os.path.exists(w.overlay)
+    assert w.locate() == ON_SOURCE
+
+
+def test_switch_without_room_for_the_destination_overlay_goes_back(world,
+                                                                   conf):
+    w = world()
+    w.start()
+    w.write('started')
+    w.copy()
+    # Less room than the overlay's copy needs above the reserve.
+    conf.set_override('volume_migration_overlays_reserve',
+                      _free_mib(conf) + 1, group='libvirt')
+    with pytest.raises(exception.VolumeMigrationNoSpace):
+        w.switch()
+    assert w.locate() == ON_OVERLAY
+    assert not os.path.exists(w.dest_overlay)
+    conf.clear_override('volume_migration_overlays_reserve', group='libvirt')
+    w.cancel()
+    w.check_ends_on(w.source)
+
+
+@pytest.mark.parametrize('step', ['cancel', 'finish'])
+def test_a_guest_paused_on_a_full_overlay_disk_goes_on(world, step):
+    w = world()
+    w.start()
+    w.write('started')
+    if step == 'finish':
+        w.copy()
+        w.switch()
+    w.guest.paused_on_io_error = True
+    getattr(w, step)()
+    assert not w.guest.is_paused_on_io_error()
+    w.check_ends_on(w.source if step == 'cancel' else w.dest)
+
+
 @pytest.mark.parametrize('stopped', [False, True],
                          ids=['running', 'stopped-since'])
 def test_start_again_changes_nothing(world, stopped):
