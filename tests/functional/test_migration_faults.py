@@ -269,4 +269,4 @@ def test_full_overlay_disk_pauses_the_guest_until_cancel(small_overlays):
     d.wait_disk_source(s.server, s.source)
     d.wait_acks(s.server, 100)  # resumed, writing to the source again
     assert d.overlays() == []
-    s.detach_and_verify(s.source)
+    assert s.check(s.source) > 0
