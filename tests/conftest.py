@@ -25,42 +25,24 @@ def report(request):
         (MEASUREMENT, line))
 
 
-def _work_unit(item):
-    """What one pytest-xdist worker runs together (--dist loadgroup): a
-    whole test file, where a functional file's tests share a deployment,
-    unless the file says that its tests are independent (``SPREAD =
-    True``): those spread over the workers."""
-    module = getattr(item, 'module', None)
-    if module is None or getattr(module, 'SPREAD', False):
-        return item.nodeid
-    return module.__name__
-
-
-# Before pytest-xdist's own hook, which reads the groups.
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """Groups each work unit, and orders the units so that those without
-    guests (the unit tests, mostly waiting on threads) are spread evenly
-    among those with: the workers a guest slot leaves idle take them
-    instead of queueing them all at the end."""
-    units = {}
+    """Orders the test files so that those without guests (the unit tests,
+    mostly waiting on threads) are spread evenly among those with: the
+    workers (--dist load) that the guest budget leaves idle take them,
+    instead of finding them all at the end of the queue."""
+    files = {}
     for item in items:
-        unit = _work_unit(item)
-        if unit != item.nodeid:
-            item.add_marker(pytest.mark.xdist_group(unit))
-        units.setdefault(unit, []).append(item)
-    functional = [u for u, its in units.items()
-                  if its[0].nodeid.startswith('tests/functional/')]
-    other = [u for u in units if u not in set(functional)]
+        files.setdefault(item.nodeid.split('::')[0], []).append(item)
+    functional = [f for f in files if f.startswith('tests/functional/')]
+    other = [f for f in files if not f.startswith('tests/functional/')]
     order = []
-    for index, unit in enumerate(functional):
-        order.append(unit)
-        share = other[index * len(other) // len(functional):
-                      (index + 1) * len(other) // len(functional)]
-        order.extend(share)
+    for index, name in enumerate(functional):
+        order.append(name)
+        order.extend(other[index * len(other) // len(functional):
+                           (index + 1) * len(other) // len(functional)])
     if not functional:
         order = other
-    items[:] = [item for unit in order for item in units[unit]]
+    items[:] = [item for name in order for item in files[name]]
 
 
 class GuestCensus:

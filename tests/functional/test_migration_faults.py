@@ -48,9 +48,6 @@ from tests.functional import deployment as deployment_mod
 from tests.functional import guest_records
 from tests.functional import volumes
 
-# Each cell has its own guest and volumes: the cells spread over the
-# test workers (tests/functional/conftest.py).
-SPREAD = True
 # (fault, phase, end): end is how the migration is driven to its end.
 MATRIX = [
     ('destroy', 'started', 'complete'),
