@@ -370,10 +370,12 @@ class Deployment:
         return os.path.join(self.state_dir, 'nova', 'instances', server_id,
                             'console.log')
 
-    def overlays(self):
+    def overlays(self, server_id):
+        """The migration overlays of a server (named after it)."""
         path = os.path.join(self.state_dir, 'nova', 'instances',
                             'volume-migration-overlays')
-        return sorted(os.listdir(path)) if os.path.isdir(path) else []
+        names = os.listdir(path) if os.path.isdir(path) else []
+        return sorted(name for name in names if name.startswith(server_id))
 
     def disk_source(self, server_id, target='vda', inactive=False):
         """The file a server's disk uses, per libvirt (live or persistent)."""

@@ -49,7 +49,7 @@ def test_live_start_copy_complete(deployment, report):
         assert record['server_id'] == s.server
         assert record['volume_id'] == s.volume['id']
         overlay = deployment.disk_source(s.server)
-        assert overlay != s.source and deployment.overlays()
+        assert overlay != s.source and deployment.overlays(s.server)
         assert s.task_state() == 'migrating_volume'
 
         source_digest = volumes.digest(s.source)
@@ -71,7 +71,7 @@ def test_live_start_copy_complete(deployment, report):
     assert record['progress'] == 100 and record['error'] is None
     assert deployment.disk_source(s.server) == s.destination
     assert deployment.disk_source(s.server, inactive=True) == s.destination
-    assert deployment.overlays() == []
+    assert deployment.overlays(s.server) == []
     assert s.task_state() is None
     assert volumes.digest(s.source) == source_digest
     listed = deployment.compute.get('/servers/%s/os-volume_attachments'
@@ -96,7 +96,7 @@ def test_live_cancel(deployment):
     assert record['error'] is None
     assert deployment.disk_source(s.server) == s.source
     assert deployment.disk_source(s.server, inactive=True) == s.source
-    assert deployment.overlays() == []
+    assert deployment.overlays(s.server) == []
     assert s.task_state() is None
     deployment.wait_acks(s.server, 100)  # into the source again
 
@@ -207,7 +207,7 @@ def test_retries_do_nothing_twice(deployment):
     assert again.status_code == 200, again.text
     assert again.json() == first
     assert deployment.disk_source(s.server) == overlay
-    assert len(deployment.overlays()) == 1
+    assert len(deployment.overlays(s.server)) == 1
 
     volumes.copy_data(s.source, s.destination)
     done = deployment.complete_migration(s.attachment, s.new_attachment)
@@ -241,7 +241,7 @@ def test_kill_right_after_start(deployment):
     assert response.status_code == 200, response.text
     deployment.wait_migration(s.attachment, 'completed')
     assert s.task_state() is None
-    assert deployment.overlays() == []
+    assert deployment.overlays(s.server) == []
     s.detach_and_verify(s.destination)
 
 
@@ -262,7 +262,7 @@ def test_kill_during_the_final_commit(deployment):
     assert deployment.disk_source(s.server) == s.destination
     assert deployment.disk_source(s.server, inactive=True) == s.destination
     assert s.task_state() is None
-    assert deployment.overlays() == []
+    assert deployment.overlays(s.server) == []
     s.detach_and_verify(s.destination)
 
 
@@ -280,7 +280,7 @@ def test_kill_during_the_cancel_commit(deployment):
     assert deployment.disk_source(s.server) == s.source
     assert deployment.disk_source(s.server, inactive=True) == s.source
     assert s.task_state() is None
-    assert deployment.overlays() == []
+    assert deployment.overlays(s.server) == []
     s.detach_and_verify(s.source)
 
 
@@ -293,7 +293,7 @@ def test_no_live_migration_refuses_a_running_guest(no_live_deployment):
     assert 'stop it first' in response.json()['error']['message']
     assert d.disk_source(s.server) == s.source
     assert d.disk_source(s.server, inactive=True) == s.source
-    assert d.overlays() == []
+    assert d.overlays(s.server) == []
     assert s.task_state() is None
     d.wait_acks(s.server, 100)  # still writing to the source
     s.detach_and_verify(s.source)
