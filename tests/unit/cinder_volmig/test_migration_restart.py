@@ -251,21 +251,14 @@ def test_restart_finishes_a_detached_migration(world, admin_context, conf,
 
 def test_restart_rolls_back_when_nova_gave_up_meanwhile(
         world, admin_context, conf):
-    volume = _in_use_volume(world, admin_context)
-    [src_attachment] = volume.attachments
-    record = world.cinder.migrate_volume(admin_context, volume.id,
-                                         'node1@slow')
-    world.copy.fail = Crash('copy')
-    with pytest.raises(Crash):
-        world.migrator().run(admin_context, record.id)
-    world.copy.fail = None
-    world.compute.nova.set_status(src_attachment.id, contract.ERROR)
+    volume, src_attachment_id, record = _died_copying(world, admin_context)
+    world.compute.nova.set_status(src_attachment_id, contract.ERROR)
 
     assert world.migrator().run(admin_context, record.id).step == 'error'
     after = db_api.volume_get(admin_context, volume.id)
     assert (after.status, after.migration_status, after.host,
             after.name_id) == ('in-use', 'error', volume.host, None)
-    assert [a.id for a in after.attachments] == [src_attachment.id]
+    assert [a.id for a in after.attachments] == [src_attachment_id]
     assert os.listdir(os.path.join(conf.state_path, 'volumes', 'slow')) == []
     assert _read(world.source.driver.local_path(after)) == DATA
 
