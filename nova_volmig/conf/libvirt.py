@@ -27,6 +27,12 @@ libvirt_opts = [
                help='MiB/s a volume migration may use to commit the '
                     'overlay into the volume (0: no limit). A limit '
                     'below the guest\'s write rate keeps it from ending.'),
+    cfg.IntOpt('volume_migration_switch_bandwidth', default=0, min=0,
+               help='MiB/s the switch of a completing volume migration '
+                    'may use to copy the overlay onto the destination (0: '
+                    'no limit). The caller of complete waits for it, and '
+                    'a limit below the guest\'s write rate keeps it from '
+                    'ending.'),
     cfg.IntOpt('block_job_timeout', default=600, min=1,
                help='Seconds a block job (copy or commit) may take to '
                     'catch up with the guest\'s writes.'),

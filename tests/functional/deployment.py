@@ -97,8 +97,12 @@ def remove_domain(name):
 
 
 def run_tool(name, *args):
-    subprocess.run([os.path.join(REPO, 'tools', name), *args], check=True,
-                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    result = subprocess.run([os.path.join(REPO, 'tools', name), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    if result.returncode:
+        raise RuntimeError('tools/%s failed (%d):\n%s'
+                           % (name, result.returncode, result.stdout))
 
 
 @contextlib.contextmanager

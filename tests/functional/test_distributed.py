@@ -2,7 +2,6 @@
 databases on MariaDB and PostgreSQL, two volume services on two hosts."""
 
 import os
-import signal
 import time
 
 import pytest
@@ -96,38 +95,6 @@ def test_rabbitmq_restart_mid_migration(mariadb):
     d.wait_acks(g.server, 100)
     new_path = volumes.assert_moved(d, g, 'backend1')
     _finish(d, g, new_path)
-
-
-def test_start_reply_late_rolls_back(mariadb):
-    """Nova's API gives up on a start the compute service answers late:
-    the compute service, once it runs again, goes back to the source;
-    Cinder keeps both volumes until Nova says so, then ends in error."""
-    d = mariadb
-    g = deployment_mod.WritingGuest(d, 'distributed-late', 'backend1')
-    # Other tests of this deployment may have left volumes there.
-    destinations = set(os.listdir(d.backend_dir('backend2')))
-    compute = d.services['nova-compute'][1]
-    compute.send_signal(signal.SIGSTOP)
-    try:
-        _migrate(d, g.volume['id'], 'backend2')
-        # rpc_response_timeout later, the API says it does not know.
-        record = deployment_mod.wait_for(
-            lambda: [m for m in d.compute.get(
-                '/os-volume-migrations?server_id=%s' % g.server,
-                version=deployment_mod.MIGRATION_VERSION).json()[
-                    'volume_migrations'] if m['status'] == 'reconciling'],
-            120, 'the start to time out')[0]
-        assert volumes.volume_at(d, g.volume['id'])[
-            'migration_status'] == 'migrating'
-    finally:
-        compute.send_signal(signal.SIGCONT)
-    assert d.wait_migration(record['attachment_id'], 'error')['error']
-    volume = volumes.wait_migrated(d, g.volume['id'])
-    assert volume['migration_status'] == 'error', volume
-    assert d.volume_path(volume) == g.path
-    assert set(os.listdir(d.backend_dir('backend2'))) == destinations
-    d.wait_acks(g.server, 100)  # still writing to the source
-    _finish(d, g, g.path)
 
 
 def test_concurrent_migrations(mariadb):

@@ -223,68 +223,6 @@ def test_retries_do_nothing_twice(deployment):
     s.detach_and_verify(s.destination)
 
 
-def _kill_when(deployment, condition, what):
-    deployment_mod.wait_for(condition, 120, what, interval=0.02)
-    deployment.kill()
-    deployment.restart()
-
-
-def test_kill_right_after_start(deployment):
-    s = Scenario(deployment, 'kill-start')
-    assert deployment.start_migration(s.attachment).status_code == 200
-    deployment.kill()
-    deployment.restart()
-    assert deployment.migration(s.attachment)['status'] == 'started'
-    deployment.wait_acks(s.server, 100)
-    volumes.copy_data(s.source, s.destination)
-    response = deployment.complete_migration(s.attachment, s.new_attachment)
-    assert response.status_code == 200, response.text
-    deployment.wait_migration(s.attachment, 'completed')
-    assert s.task_state() is None
-    assert deployment.overlays(s.server) == []
-    s.detach_and_verify(s.destination)
-
-
-def test_kill_during_the_final_commit(deployment):
-    s = Scenario(deployment, 'kill-commit')
-    assert deployment.start_migration(s.attachment).status_code == 200
-    volumes.copy_data(s.source, s.destination)
-    # Enough distinct blocks in the overlay for a commit that lasts.
-    deployment.wait_acks(s.server, 1100)
-    response = deployment.complete_migration(s.attachment, s.new_attachment)
-    assert response.status_code == 200, response.text
-    _kill_when(deployment, lambda: (
-        deployment.migration(s.attachment)['status'] == 'finishing'
-        and deployment.disk_source(s.server).endswith('-destination.qcow2')),
-        'the commit into the destination')
-    record = deployment.wait_migration(s.attachment, 'completed')
-    assert record['progress'] == 100
-    assert deployment.disk_source(s.server) == s.destination
-    assert deployment.disk_source(s.server, inactive=True) == s.destination
-    assert s.task_state() is None
-    assert deployment.overlays(s.server) == []
-    s.detach_and_verify(s.destination)
-
-
-def test_kill_during_the_cancel_commit(deployment):
-    s = Scenario(deployment, 'kill-cancel')
-    assert deployment.start_migration(s.attachment).status_code == 200
-    overlay = deployment.disk_source(s.server)
-    deployment.wait_acks(s.server, 1100)
-    assert deployment.cancel_migration(s.attachment).status_code == 202
-    _kill_when(deployment, lambda: (
-        deployment.migration(s.attachment)['status'] == 'cancelling'
-        and deployment.disk_source(s.server) == overlay),
-        'the commit back into the source')
-    deployment.wait_migration(s.attachment, 'cancelled')
-    assert deployment.disk_source(s.server) == s.source
-    assert deployment.disk_source(s.server, inactive=True) == s.source
-    assert s.task_state() is None
-    assert deployment.overlays(s.server) == []
-    s.detach_and_verify(s.source)
-
-
-
 def test_no_live_migration_refuses_a_running_guest(no_live_deployment):
     d = no_live_deployment
     s = Scenario(d, 'no-live')

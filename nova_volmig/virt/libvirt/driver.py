@@ -216,7 +216,7 @@ class LibvirtDriver(driver.ComputeDriver):
         if device.job() is not None and device.mirror() != commit:
             # A job this step did not start, such as a copy an interrupted
             # switch left: pivoting it would move the disk elsewhere.
-            device.abort(timeout)
+            self._abort_job(guest, target, device)
         if device.job() is None:
             device.commit_active(
                 self._conf.libvirt.volume_migration_commit_bandwidth)
@@ -227,6 +227,14 @@ class LibvirtDriver(driver.ComputeDriver):
                 reason='the block job of disk %s is %s, not a commit into '
                        '%s' % (target, device.mirror(), base))
         device.pivot(timeout)
+
+    def _abort_job(self, guest, target, device):
+        """Ends a block job without pivoting: the disk stays on its top
+        file, which the persistent definition names first, as the job's
+        destination stops getting writes."""
+        self._point_persistent_disk(guest, target,
+                                    guest.get_disk_source(target))
+        device.abort(self._conf.libvirt.block_job_timeout)
 
     def _commit_offline(self, overlay, base):
         """Commits a shut-off guest's ``overlay`` into ``base``."""
@@ -340,30 +348,60 @@ class LibvirtDriver(driver.ComputeDriver):
                     reason='disk %s uses %s, not the migration overlay %s'
                            % (target, current, overlay))
             if running:
-                self._switch_live(guest, target, dest, dest_overlay)
+                current = self._switch_live(guest, target, dest, overlay,
+                                            dest_overlay)
             else:
                 self._switch_offline(guest, target, dest, overlay,
                                      dest_overlay)
-            current = dest_overlay
+                current = dest_overlay
         self._point_persistent_disk(guest, target, current)
 
-    def _switch_live(self, guest, target, dest, dest_overlay):
+    def _switch_live(self, guest, target, dest, overlay, dest_overlay):
+        """Moves a running guest's disk onto the destination overlay;
+        returns the file the disk uses then. A guest that stops on the
+        way boots on the file the persistent definition names, which
+        holds every write: the switch goes on offline from there."""
+        try:
+            self._copy_and_pivot(guest, target, dest, dest_overlay)
+        except Exception:
+            if guest.is_active():
+                raise
+            _running, current = self._disk_source(guest, target)
+            LOG.warning('%s stopped while disk %s switched to the '
+                        'destination; it boots on %s', guest.name, target,
+                        current)
+            if current == overlay:
+                self._switch_offline(guest, target, dest, overlay,
+                                     dest_overlay)
+            elif current != dest_overlay:
+                raise
+        return dest_overlay
+
+    def _copy_and_pivot(self, guest, target, dest, dest_overlay):
         device = guest.get_block_device(target)
         timeout = self._conf.libvirt.block_job_timeout
-        if device.job() is not None:
-            device.abort(timeout)  # a copy a crash interrupted
-        self._remove_unreferenced(guest, dest_overlay)
-        # The copy of the overlay needs as much room again.
-        self._check_overlays_space(
-            os.stat(guest.get_disk_source(target)).st_blocks * 512,
-            'the destination overlay')
-        qemu_img.create_overlay(dest_overlay, dest)
-        device.copy_shallow(dest_overlay, 'qcow2')
+        copy = ('copy', dest_overlay)
+        if device.mirror() != copy:
+            if device.job() is not None:
+                self._abort_job(guest, target, device)
+            self._remove_unreferenced(guest, dest_overlay)
+            # The copy of the overlay needs as much room again.
+            self._check_overlays_space(
+                os.stat(guest.get_disk_source(target)).st_blocks * 512,
+                'the destination overlay')
+            qemu_img.create_overlay(dest_overlay, dest)
+            device.copy_shallow(
+                dest_overlay, 'qcow2',
+                self._conf.libvirt.volume_migration_switch_bandwidth)
+        # Else the copy an interrupted switch started: it goes on.
         device.wait_ready(timeout)
-        if device.mirror() != ('copy', dest_overlay):
+        if device.mirror() != copy:
             raise exception.HypervisorError(
                 reason='the block job of disk %s is %s, not the copy into '
                        '%s' % (target, device.mirror(), dest_overlay))
+        # Both files hold every write now: a guest that stops before or
+        # after the pivot boots on the one it goes on with.
+        self._point_persistent_disk(guest, target, dest_overlay)
         device.pivot(timeout)
 
     def _switch_offline(self, guest, target, dest, overlay, dest_overlay):

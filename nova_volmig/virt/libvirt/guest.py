@@ -55,20 +55,26 @@ class BlockDevice:
         ``active-commit``, and the file it writes into."""
         return config.disk_mirror(self._domain.XMLDesc(0), self._target)
 
-    def copy_shallow(self, dest_path, driver_format):
+    def copy_shallow(self, dest_path, driver_format, bandwidth_mib=0):
         """Mirrors the top layer into an existing ``dest_path``.
 
         Only the top layer's data moves: ``dest_path`` already has a
-        backing chain holding the same data as the disk's own.
+        backing chain holding the same data as the disk's own. Once the
+        job is ready, a guest write completes only once both files have
+        it: either can be booted on until the pivot.
         """
+        # blockCopy takes bytes/s, unlike blockCommit.
+        params = ({libvirt.VIR_DOMAIN_BLOCK_COPY_BANDWIDTH:
+                   bandwidth_mib << 20} if bandwidth_mib else None)
         flags = 0
         flags |= libvirt.VIR_DOMAIN_BLOCK_COPY_SHALLOW
         flags |= libvirt.VIR_DOMAIN_BLOCK_COPY_REUSE_EXT
         flags |= libvirt.VIR_DOMAIN_BLOCK_COPY_TRANSIENT_JOB
+        flags |= libvirt.VIR_DOMAIN_BLOCK_COPY_SYNCHRONOUS_WRITES
         self._events.forget(self._domain.name(), self._target)
         self._domain.blockCopy(
             self._target, config.copy_destination(dest_path, driver_format),
-            None, flags)
+            params, flags)
 
     def commit_active(self, bandwidth_mib=0):
         """Commits the top layer into its backing file, guest running."""

@@ -413,13 +413,14 @@ class FakeBlockDevice:
                 reason='disk %s already has a block job' % self._target)
         disk.job = job
 
-    def copy_shallow(self, dest_path, driver_format):
+    def copy_shallow(self, dest_path, driver_format, bandwidth_mib=0):
         def copy():
             if not os.path.exists(dest_path):
                 raise exception.HypervisorError(
                     reason='Cannot access storage file %s' % dest_path)
             self._start(_Job('copy', dest_path, driver_format))
-        self._host.record('copy_shallow', (self._target, dest_path), copy)
+        self._host.record('copy_shallow',
+                          (self._target, dest_path, bandwidth_mib), copy)
 
     def commit_active(self, bandwidth_mib=0):
         def commit():
@@ -429,7 +430,8 @@ class FakeBlockDevice:
                     reason='disk %s has no backing file' % self._target)
             base, base_format = disk.chain[1]
             self._start(_Job('active-commit', base, base_format))
-        self._host.record('commit_active', (self._target,), commit)
+        self._host.record('commit_active', (self._target, bandwidth_mib),
+                          commit)
 
     def wait_ready(self, timeout, progress=None):
         def ready():

@@ -177,6 +177,22 @@ def test_live_complete(world, follows):
                       ('pivot', TARGET, 'active-commit', w.dest)]
 
 
+def test_block_jobs_run_at_the_configured_bandwidths(world, conf):
+    conf.set_override('volume_migration_switch_bandwidth', 3,
+                      group='libvirt')
+    conf.set_override('volume_migration_commit_bandwidth', 5,
+                      group='libvirt')
+    w = world()
+    w.start()
+    w.copy()
+    w.switch()
+    w.finish()
+    jobs = [call for call in w.host.calls
+            if call[0] in ('copy_shallow', 'commit_active')]
+    assert jobs == [('copy_shallow', TARGET, w.dest_overlay, 3),
+                    ('commit_active', TARGET, 5)]
+
+
 @pytest.mark.parametrize('follows', [True, False],
                          ids=['libvirt-updates-config', 'driver-rewrites'])
 def test_live_cancel(world, follows):
@@ -351,6 +367,45 @@ def test_cancel_aborts_a_leftover_copy_and_never_pivots_it(world, ready):
     assert [call for call in w.host.calls if call[0] == 'pivot'] == [
         ('pivot', TARGET, 'active-commit', w.source)]
     w.check_ends_on(w.source)
+
+
+def test_switch_goes_on_with_the_copy_an_interrupted_switch_left(world):
+    w = world()
+    w.start()
+    w.write('started')
+    w.copy()
+    w.host.interrupt(call='pivot')
+    with pytest.raises(fake_libvirt.Interrupted):
+        w.switch()
+    # The copy is ready: the destination overlay has every write, and a
+    # guest that stops now boots on it.
+    assert w.persistent() == (w.dest_overlay, 'qcow2')
+    w.host.clear_faults()
+    del w.host.calls[:]
+    w.switch()
+    assert 'abort' not in w.host.names()
+    assert 'copy_shallow' not in w.host.names()
+    assert w.host.names().count('pivot') == 1
+    w.write('switched')
+    w.finish()
+    w.check_ends_on(w.dest)
+
+
+@pytest.mark.parametrize('call,after', [
+    ('copy_shallow', True), ('wait_ready', False), ('wait_ready', True),
+    ('pivot', False)])
+def test_guest_stopping_during_the_switch_switches_offline(world, call,
+                                                          after):
+    w = world()
+    w.start()
+    w.write('started')
+    w.copy()
+    w.host.on(w.guest.stop, call=call, after=after)
+    w.switch()
+    assert w.persistent() == (w.dest_overlay, 'qcow2')
+    assert w.locate() == ON_DESTINATION
+    w.finish()
+    w.check_ends_on(w.dest)
 
 
 def _other_job(w, kind):
